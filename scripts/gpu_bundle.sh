@@ -34,7 +34,7 @@ for arg in "$@"; do
     --with-conformance) with_conformance=1 ;;
     --strip) do_strip=1 ;;
     --no-build) do_build=0 ;;
-    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "gpu_bundle: unknown option $arg (Bazel flags go in BAZEL_FLAGS)" >&2; exit 2 ;;
     *) targets+=("$arg") ;;
   esac
