@@ -1,0 +1,105 @@
+#include "surgeon/node.h"
+
+#include <algorithm>
+
+#include "surgeon/error.h"
+#include "surgeon/graph.h"
+
+namespace graft {
+
+Node::Node(Graph* graph, std::string op_type, std::string name, std::string domain)
+    : name(std::move(name)), op_type(std::move(op_type)), domain(std::move(domain)), graph_(graph) {}
+
+Node::~Node() {
+  for (size_t i = 0; i < inputs_.size(); ++i) unhook_input(i);
+  for (size_t i = 0; i < outputs_.size(); ++i) unhook_output(i);
+}
+
+void Node::unhook_input(size_t i) {
+  if (!inputs_[i]) return;
+  auto& users = inputs_[i]->consumers_;
+  auto it = std::find(users.begin(), users.end(), this);
+  if (it != users.end()) users.erase(it);
+}
+
+void Node::unhook_output(size_t i) {
+  if (outputs_[i] && outputs_[i]->producer_ == this) outputs_[i]->producer_ = nullptr;
+}
+
+void Node::set_input(size_t i, TensorPtr t) {
+  if (i >= inputs_.size()) inputs_.resize(i + 1);
+  unhook_input(i);
+  if (t) t->consumers_.push_back(this);
+  inputs_[i] = std::move(t);
+}
+
+void Node::set_inputs(std::vector<TensorPtr> ts) {
+  for (size_t i = 0; i < inputs_.size(); ++i) unhook_input(i);
+  inputs_.clear();
+  for (auto& t : ts) add_input(std::move(t));
+}
+
+void Node::set_output(size_t i, TensorPtr t) {
+  if (t && t->producer_ && t->producer_ != this) {
+    throw Error("cannot make tensor '" + t->name + "' an output of " + describe() +
+                ": it is already produced by " + t->producer_->describe());
+  }
+  if (i >= outputs_.size()) outputs_.resize(i + 1);
+  unhook_output(i);
+  if (t) t->producer_ = this;
+  outputs_[i] = std::move(t);
+}
+
+void Node::set_outputs(std::vector<TensorPtr> ts) {
+  for (size_t i = 0; i < outputs_.size(); ++i) unhook_output(i);
+  outputs_.clear();
+  for (auto& t : ts) add_output(std::move(t));
+}
+
+const Attribute* Node::attr(std::string_view attr_name) const {
+  for (const Attribute& a : attributes) {
+    if (a.name == attr_name) return &a;
+  }
+  return nullptr;
+}
+
+Attribute* Node::attr(std::string_view attr_name) {
+  return const_cast<Attribute*>(static_cast<const Node*>(this)->attr(attr_name));
+}
+
+void Node::set_attr(Attribute a) {
+  if (Attribute* existing = attr(a.name)) {
+    *existing = std::move(a);
+  } else {
+    attributes.push_back(std::move(a));
+  }
+}
+
+bool Node::remove_attr(std::string_view attr_name) {
+  auto it = std::find_if(attributes.begin(), attributes.end(),
+                         [&](const Attribute& a) { return a.name == attr_name; });
+  if (it == attributes.end()) return false;
+  attributes.erase(it);
+  return true;
+}
+
+std::vector<Graph*> Node::subgraphs() const {
+  std::vector<Graph*> result;
+  for (const Attribute& a : attributes) {
+    if (a.g) result.push_back(a.g.get());
+    for (const GraphPtr& g : a.graphs) result.push_back(g.get());
+  }
+  return result;
+}
+
+std::string Node::describe() const {
+  std::string who = name;
+  if (who.empty()) {
+    const TensorPtr first = output(0);
+    who = first ? "<producing " + first->name + ">" : "<unnamed>";
+  }
+  std::string op = domain.empty() || domain == "ai.onnx" ? op_type : domain + "::" + op_type;
+  return "node '" + who + "' (" + op + ")";
+}
+
+}  // namespace graft
