@@ -4,6 +4,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include <climits>
+#include <filesystem>
 #include <map>
 #include <memory>
 
@@ -37,8 +38,13 @@ class ExternalSinks {
     if (data.storage == Storage::kExternal && data.bytes.empty() && expected_bytes(data, data.name) > 0) {
       throw Error("tensor '" + tp->name() + "' cannot be saved: its external data was not loaded");
     }
-    auto& sink = sinks_[path];
-    if (!sink) sink = std::make_unique<AtomicFile>(path);
+    auto& [sink, tensors] = sinks_[path];
+    if (!sink) {
+      std::error_code ec;
+      std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+      sink = std::make_unique<AtomicFile>(path);
+    }
+    ++tensors;
     // Page-align big tensors so they can be mapped and read in place; 64 bytes for the rest.
     const uint64_t align = data.bytes.size() >= (1u << 20) ? 4096 : 64;
     const uint64_t offset = (sink->size() + align - 1) / align * align;
@@ -58,13 +64,19 @@ class ExternalSinks {
     }
   }
 
-  void commit() {
-    for (auto& [path, sink] : sinks_) sink->commit();
+  // Moves every file into place and says what was written.
+  std::vector<SavedFile> commit() {
+    std::vector<SavedFile> files;
+    for (auto& [path, sink] : sinks_) {
+      sink.first->commit();
+      files.push_back({path, sink.first->size(), sink.second});
+    }
+    return files;
   }
 
  private:
   std::string model_path_, dir_;
-  std::map<std::string, std::unique_ptr<AtomicFile>> sinks_;
+  std::map<std::string, std::pair<std::unique_ptr<AtomicFile>, size_t>> sinks_;
 };
 
 void embed(const TensorData& data, onnx::TensorProto* tp) {
@@ -105,7 +117,7 @@ Model load_model(const std::string& path, const LoadOptions& options) {
   return parse_model(file.data(), file.size(), path, dirname_of(path), options);
 }
 
-void save_model(const Model& model, const std::string& path, const SaveOptions& options) {
+SaveReport save_model(const Model& model, const std::string& path, const SaveOptions& options) {
   ExternalSinks sinks(path);
   WeightPlacer placer;
   switch (options.weights) {
@@ -144,8 +156,11 @@ void save_model(const Model& model, const std::string& path, const SaveOptions& 
       throw Error(path + ": write failed (errno " + std::to_string(stream.GetErrno()) + ")");
     }
   }
-  sinks.commit();
+  SaveReport report;
+  report.external_files = sinks.commit();
   out.commit();
+  report.model = {path, size, 0};
+  return report;
 }
 
 }  // namespace graft::importer

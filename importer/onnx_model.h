@@ -6,6 +6,7 @@
 //                                               .external_file = "out.weights"});
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "surgeon/model.h"
 
@@ -34,8 +35,19 @@ struct SaveOptions {
   uint64_t external_threshold = 1024;   // kExternal: smaller tensors stay embedded
 };
 
+struct SavedFile {
+  std::string path;
+  uint64_t bytes = 0;
+  size_t tensors = 0;  // external data files: how many tensors they hold
+};
+
+struct SaveReport {
+  SavedFile model;
+  std::vector<SavedFile> external_files;
+};
+
 // Writes the model and its external data files. Each file appears complete or not at all:
 // on any error nothing is left behind and existing files are untouched.
-void save_model(const Model& model, const std::string& path, const SaveOptions& options = {});
+SaveReport save_model(const Model& model, const std::string& path, const SaveOptions& options = {});
 
 }  // namespace graft::importer

@@ -1,0 +1,51 @@
+// graft: one binary, one subcommand per job. Subcommands parse flags, call the library,
+// print. Errors become one line on stderr and a non-zero exit.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <map>
+
+#include "surgeon/error.h"
+#include "tools/commands.h"
+
+namespace {
+
+constexpr const char* kDescription =
+    "graft: ONNX graph surgery, model conversion and inference engines.\n\n"
+    "Examples:\n"
+    "  graft inspect model.onnx                 summary: inputs, outputs, ops, parameters\n"
+    "  graft inspect model.onnx --nodes --json  every node, as JSON\n"
+    "  graft convert model.onnx -o out.onnx --external-data out.weights\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app(kDescription, "graft");
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all", "Print help for all subcommands");
+  std::map<CLI::App*, graft::tools::Run> commands;
+  auto add = [&](graft::tools::Run (*make)(CLI::App&)) {
+    const size_t before = app.get_subcommands({}).size();
+    graft::tools::Run run = make(app);
+    commands[app.get_subcommands({})[before]] = std::move(run);
+  };
+  add(graft::tools::add_inspect_command);
+  add(graft::tools::add_convert_command);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  for (auto& [sub, run] : commands) {
+    if (!sub->parsed()) continue;
+    try {
+      return run();
+    } catch (const graft::Error& e) {
+      std::fprintf(stderr, "graft %s: error: %s\n", sub->get_name().c_str(), e.what());
+      return 1;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "graft %s: internal error: %s\n", sub->get_name().c_str(), e.what());
+      return 2;
+    }
+  }
+  return 1;
+}
