@@ -72,5 +72,20 @@ check "embed and external exclude each other" run_graft nonzero convert "$model"
 check "no output after flag errors" test ! -e "$tmp/x.onnx"
 check "no subcommand fails" run_graft nonzero
 
+# inspect works on every model we have, in every output form.
+inspect_all() {
+  local m bad=0
+  for m in $(find "${GRAFT_ONNX_TESTDATA:-/usr/share/libonnx-testdata/data}" testdata/models testdata/real -name '*.onnx'); do
+    for flags in "" "--nodes" "--json --nodes"; do
+      if ! "$graft" inspect "$m" $flags >/dev/null 2>"$tmp/err"; then
+        echo "inspect $flags failed on $m: $(cat "$tmp/err")"
+        bad=1
+      fi
+    done
+  done
+  return $bad
+}
+check "inspect works on every model" inspect_all
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
