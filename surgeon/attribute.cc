@@ -15,7 +15,9 @@ std::string list_str(const std::vector<T>& items, size_t max_items, Fmt fmt) {
     if (k) s += ", ";
     s += fmt(items[k]);
   }
-  if (items.size() > max_items) s += ", ... (" + std::to_string(items.size()) + " items)";
+  if (items.size() > max_items) {
+    s += (max_items ? ", ... (" : "... (") + std::to_string(items.size()) + " items)";
+  }
   return s + "]";
 }
 
@@ -44,8 +46,9 @@ std::string attr_type_name(AttrType t) {
   static constexpr std::array<const char*, 15> kNames = {
       "undefined", "float",  "int",     "string", "tensor",         "graph",      "floats",     "ints",
       "strings",   "tensors", "graphs", "sparse_tensor", "sparse_tensors", "type_proto", "type_protos"};
-  auto code = static_cast<size_t>(t);
-  return code < kNames.size() ? kNames[code] : "attr_type(" + std::to_string(code) + ")";
+  auto code = static_cast<int32_t>(t);
+  if (code >= 0 && static_cast<size_t>(code) < kNames.size()) return kNames[code];
+  return "attr_type(" + std::to_string(code) + ")";
 }
 
 Attribute Attribute::of_int(std::string name, int64_t v) {

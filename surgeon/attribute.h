@@ -63,7 +63,7 @@ struct Attribute {
   static Attribute of_graph(std::string name, GraphPtr g);
   static Attribute of_tensor(std::string name, TensorDataPtr t);
 
-  // Short rendering for listings: "3", "[1, 1]", "'NOTSET'", "<graph then_branch: 4 nodes>".
+  // Short rendering for listings: "3", "[1, 1]", "'NOTSET'", "<graph 'then_branch': 4 nodes>".
   std::string value_str(size_t max_items = 8) const;
 };
 

@@ -167,16 +167,25 @@ CleanupReport Graph::cleanup(const CleanupOptions& options) {
   auto mark = [&](const Tensor* t) {
     if (t && live.insert(t).second) work.push_back(t);
   };
+  CleanupReport report;
+  auto add = [&](const CleanupReport& r) {
+    report.nodes += r.nodes, report.initializers += r.initializers;
+    report.value_infos += r.value_infos, report.inputs += r.inputs;
+  };
   for (const TensorPtr& t : outputs) mark(t.get());
   while (!work.empty()) {
     const Tensor* t = work.back();
     work.pop_back();
     const Node* p = t->producer();
     if (!p || p->graph() != this || !live_nodes.insert(p).second) continue;
+    // Clean a live node's subgraphs before taking their reads, so that outer tensors read
+    // only by removed subgraph nodes do not keep their producers alive.
+    if (options.recurse_into_subgraphs) {
+      for (Graph* sub : p->subgraphs()) add(sub->cleanup(options));
+    }
     for (const Tensor* r : reads_of(*p)) mark(r);
   }
 
-  CleanupReport report;
   for (size_t i = nodes_.size(); i-- > 0;) {
     if (!live_nodes.count(nodes_[i].get())) {
       nodes_.erase(nodes_.begin() + i);
@@ -194,26 +203,16 @@ CleanupReport Graph::cleanup(const CleanupOptions& options) {
     return before - list.size();
   };
   const bool is_subgraph = parent_ != nullptr;
-  if (options.remove_unused_graph_inputs && !is_subgraph) report.inputs = drop_unused(inputs, {});
+  if (options.remove_unused_graph_inputs && !is_subgraph) report.inputs += drop_unused(inputs, {});
   if (options.remove_unused_initializers) {
-    report.initializers = drop_unused(initializers, inputs) + drop_unused(sparse_initializers, inputs);
+    report.initializers += drop_unused(initializers, inputs) + drop_unused(sparse_initializers, inputs);
   }
   // value_info of tensors that no longer exist anywhere in the graph.
   size_t vi_before = value_info.size();
   value_info.erase(std::remove_if(value_info.begin(), value_info.end(),
                                   [&](const TensorPtr& t) { return !live.count(t.get()) && !defines(t.get()); }),
                    value_info.end());
-  report.value_infos = vi_before - value_info.size();
-
-  if (options.recurse_into_subgraphs) {
-    for (const auto& node : nodes_) {
-      for (Graph* sub : node->subgraphs()) {
-        CleanupReport r = sub->cleanup(options);
-        report.nodes += r.nodes, report.initializers += r.initializers;
-        report.value_infos += r.value_infos, report.inputs += r.inputs;
-      }
-    }
-  }
+  report.value_infos += vi_before - value_info.size();
   return report;
 }
 
@@ -223,11 +222,16 @@ void Graph::check_in_scope(std::unordered_set<const Tensor*> visible) const {
   // Every name is defined once in this graph.
   std::unordered_map<std::string, const Tensor*> defined;
   std::unordered_map<std::string, std::string> where;
-  auto define = [&](const TensorPtr& t, const std::string& what) {
+  // One tensor may be both a graph input and an initializer (a default the caller may
+  // override); a node output must be its only definition.
+  std::unordered_set<const Tensor*> node_outputs;
+  auto define = [&](const TensorPtr& t, const std::string& what, bool is_node_output = false) {
     auto [it, inserted] = defined.emplace(t->name, t.get());
+    bool twice = !inserted && (it->second != t.get() || is_node_output || node_outputs.count(t.get()));
+    if (is_node_output) node_outputs.insert(t.get());
     if (inserted) {
       where[t->name] = what;
-    } else if (it->second != t.get()) {
+    } else if (twice) {
       throw Error(describe() + ": tensor name '" + t->name + "' is defined twice: as " + where[t->name] +
                   " and as " + what);
     }
@@ -237,7 +241,7 @@ void Graph::check_in_scope(std::unordered_set<const Tensor*> visible) const {
   for (const TensorPtr& t : sparse_initializers) define(t, "a sparse initializer");
   for (const auto& node : nodes_) {
     for (const TensorPtr& t : node->outputs()) {
-      if (t) define(t, "the output of " + node->describe());
+      if (t) define(t, "the output of " + node->describe(), /*is_node_output=*/true);
     }
   }
 

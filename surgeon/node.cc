@@ -6,13 +6,27 @@
 #include "surgeon/graph.h"
 
 namespace graft {
+namespace {
+
+// Throws unless `t` may become an output of `node`: it has no producer, or `node` is it.
+void check_not_produced_elsewhere(const Node& node, const TensorPtr& t) {
+  if (t && t->producer() && t->producer() != &node) {
+    throw Error("cannot make tensor '" + t->name + "' an output of " + node.describe() +
+                ": it is already produced by " + t->producer()->describe());
+  }
+}
+
+}  // namespace
 
 Node::Node(Graph* graph, std::string op_type, std::string name, std::string domain)
     : name(std::move(name)), op_type(std::move(op_type)), domain(std::move(domain)), graph_(graph) {}
 
 Node::~Node() {
   for (size_t i = 0; i < inputs_.size(); ++i) unhook_input(i);
-  for (size_t i = 0; i < outputs_.size(); ++i) unhook_output(i);
+  for (size_t i = 0; i < outputs_.size(); ++i) {
+    unhook_output(i);
+    outputs_[i] = nullptr;  // so a tensor held in two slots is released by the last one
+  }
 }
 
 void Node::unhook_input(size_t i) {
@@ -23,7 +37,12 @@ void Node::unhook_input(size_t i) {
 }
 
 void Node::unhook_output(size_t i) {
-  if (outputs_[i] && outputs_[i]->producer_ == this) outputs_[i]->producer_ = nullptr;
+  const TensorPtr& t = outputs_[i];
+  if (!t || t->producer_ != this) return;
+  for (size_t k = 0; k < outputs_.size(); ++k) {
+    if (k != i && outputs_[k] == t) return;  // still produced here through another slot
+  }
+  t->producer_ = nullptr;
 }
 
 void Node::set_input(size_t i, TensorPtr t) {
@@ -40,10 +59,7 @@ void Node::set_inputs(std::vector<TensorPtr> ts) {
 }
 
 void Node::set_output(size_t i, TensorPtr t) {
-  if (t && t->producer_ && t->producer_ != this) {
-    throw Error("cannot make tensor '" + t->name + "' an output of " + describe() +
-                ": it is already produced by " + t->producer_->describe());
-  }
+  check_not_produced_elsewhere(*this, t);
   if (i >= outputs_.size()) outputs_.resize(i + 1);
   unhook_output(i);
   if (t) t->producer_ = this;
@@ -51,7 +67,12 @@ void Node::set_output(size_t i, TensorPtr t) {
 }
 
 void Node::set_outputs(std::vector<TensorPtr> ts) {
-  for (size_t i = 0; i < outputs_.size(); ++i) unhook_output(i);
+  // Check them all first, so a refused list leaves the node as it was.
+  for (const TensorPtr& t : ts) check_not_produced_elsewhere(*this, t);
+  for (size_t i = 0; i < outputs_.size(); ++i) {
+    unhook_output(i);
+    outputs_[i] = nullptr;
+  }
   outputs_.clear();
   for (auto& t : ts) add_output(std::move(t));
 }
