@@ -1,8 +1,19 @@
 #!/usr/bin/env bash
 # Quick start (2): install what is missing and run every test: the whole suite, then the
-# loader's corrupt-input tests again under AddressSanitizer and UBSan.
-set -euo pipefail
+# IR and loader tests again under AddressSanitizer and UBSan. Ends with one summary line.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
-bazel test //...
-bazel test --config=asan //surgeon:all //importer:all
+bash scripts/install-deps.sh || exit 1
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+status=0
+bazel test --test_summary=short //... 2>&1 | tee -a "$log" || status=1
+bazel test --test_summary=short --config=asan //surgeon:all //importer:all 2>&1 | tee -a "$log" || status=1
+
+# One line per test target in Bazel's summary: "//pkg:name   PASSED in 1.2s".
+passed=$(grep -cE '^//[^ ]+ +(\(cached\) )?PASSED' "$log")
+failed=$(grep -cE '^//[^ ]+ +(\(cached\) )?(FAILED|TIMEOUT|NO STATUS|FAILED TO BUILD)' "$log")
+skipped=$(grep -cE '^//[^ ]+ +SKIPPED' "$log")
+echo "test targets (plain and ASan/UBSan runs): $passed passed, $failed failed, $skipped skipped"
+[[ $status -eq 0 && $failed -eq 0 ]]
