@@ -151,7 +151,8 @@ SaveReport save_model(const Model& model, const std::string& path, const SaveOpt
   }
   AtomicFile out(path);
   {
-    google::protobuf::io::FileOutputStream stream(out.fd());
+    // 1 MiB writes: the default 8 KiB buffer makes saving a 1 GB model several times slower.
+    google::protobuf::io::FileOutputStream stream(out.fd(), 1 << 20);
     if (!proto.SerializeToZeroCopyStream(&stream) || !stream.Flush()) {
       throw Error(path + ": write failed (errno " + std::to_string(stream.GetErrno()) + ")");
     }

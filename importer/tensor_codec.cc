@@ -173,7 +173,8 @@ void encode_tensor_values(const TensorData& data, Storage storage, onnx::TensorP
     return;
   }
   if (storage != Storage::kTyped || !is_known(data.dtype)) {
-    tp->set_raw_data(data.bytes.data(), data.bytes.size());
+    // assign() copies once; set_raw_data(ptr, n) builds a temporary string first.
+    tp->mutable_raw_data()->assign(reinterpret_cast<const char*>(data.bytes.data()), data.bytes.size());
     return;
   }
   const size_t unit = unit_bytes(data.dtype);
