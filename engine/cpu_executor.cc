@@ -1,0 +1,168 @@
+#include "engine/cpu_executor.h"
+
+#include "surgeon/error.h"
+#include "surgeon/graph.h"
+
+namespace graft::engine {
+
+using cpu::Value;
+
+struct CpuExecutor::Scope {
+  const Scope* parent = nullptr;
+  std::unordered_map<const Tensor*, Value> values;
+
+  const Value* find(const Tensor* t) const {
+    for (const Scope* s = this; s; s = s->parent) {
+      auto it = s->values.find(t);
+      if (it != s->values.end()) return &it->second;
+    }
+    return nullptr;
+  }
+};
+
+CpuExecutor::CpuExecutor(const Model& model) : model_(model) {
+  std::vector<std::string> unsupported;
+  collect_kernels(*model.graph, unsupported);
+  if (!unsupported.empty()) {
+    std::string msg = std::to_string(unsupported.size()) + " node(s) have no CPU kernel: ";
+    for (size_t i = 0; i < unsupported.size(); ++i) msg += (i ? "; " : "") + unsupported[i];
+    throw Error(msg);
+  }
+}
+
+void CpuExecutor::collect_kernels(const Graph& g, std::vector<std::string>& unsupported) {
+  std::unordered_map<const Tensor*, const Node*> last_reader;
+  for (const auto& node : g.nodes()) {
+    for (const Tensor* t : g.reads_of(*node)) {
+      if (t->producer() && t->producer()->graph() == &g) last_reader[t] = node.get();
+    }
+  }
+  for (const auto& [t, node] : last_reader) {
+    bool is_output = false;
+    for (const TensorPtr& o : g.outputs) is_output |= o.get() == t;
+    if (!is_output) release_after_[node].push_back(t);
+  }
+  for (const auto& node : g.nodes()) {
+    const int64_t opset = model_.opset(node->domain);
+    const cpu::KernelDef* def = cpu::find_kernel(node->domain, node->op_type, opset);
+    if (def) {
+      kernels_[node.get()] = def->fn;
+      opsets_[node.get()] = opset;
+    } else {
+      const std::string domain = node->domain.empty() ? "ai.onnx" : node->domain;
+      unsupported.push_back(node->describe() + " [" + domain + " opset " + std::to_string(opset) + "]");
+    }
+    for (const Graph* sub : node->subgraphs()) collect_kernels(*sub, unsupported);
+  }
+}
+
+std::vector<TensorPtr> CpuExecutor::required_inputs() const {
+  std::vector<TensorPtr> out;
+  for (const TensorPtr& t : model_.graph->inputs) {
+    if (!t->is_constant()) out.push_back(t);
+  }
+  return out;
+}
+
+void check_input(const Tensor& t, const Value& value, std::unordered_map<std::string, int64_t>& symbols) {
+  const ValueType& type = t.type;
+  auto fail = [&](const std::string& why) {
+    throw Error("input '" + t.name + "': expected " + type.str() + ", got " + value.describe() + why);
+  };
+  if (type.kind == ValueType::Kind::kSequence && !value.is_sequence()) fail("");
+  if (type.kind != ValueType::Kind::kTensor) return;
+  if (!value.is_tensor()) fail("");
+  const cpu::HostTensor& v = value.tensor;
+  if (type.elem != DataType::kUndefined && v.dtype() != type.elem) fail(" (wrong element type)");
+  if (!type.shape.has_rank()) return;
+  if (v.rank() != type.shape.rank()) fail(" (wrong rank)");
+  for (size_t d = 0; d < v.rank(); ++d) {
+    const Dim& dim = type.shape[d];
+    if (dim.is_fixed() && dim.value != v.dim(d)) {
+      fail(" (dim " + std::to_string(d) + " is " + std::to_string(v.dim(d)) + ")");
+    }
+    if (dim.is_symbolic()) {
+      auto [it, fresh] = symbols.emplace(dim.param, v.dim(d));
+      if (!fresh && it->second != v.dim(d)) {
+        fail(" (dim " + std::to_string(d) + " '" + dim.param + "' is " + std::to_string(v.dim(d)) +
+             " here but " + std::to_string(it->second) + " in another input)");
+      }
+    }
+  }
+}
+
+std::vector<NamedValue> CpuExecutor::run(const std::vector<NamedValue>& inputs) const {
+  const Graph& g = *model_.graph;
+  std::unordered_map<std::string, const Value*> by_name;
+  for (const NamedValue& nv : inputs) {
+    bool known = false;
+    for (const TensorPtr& t : g.inputs) known |= t->name == nv.name;
+    if (!known) throw Error("'" + nv.name + "' is not an input of the model");
+    by_name[nv.name] = &nv.value;
+  }
+  std::vector<Value> values;
+  std::unordered_map<std::string, int64_t> symbols;
+  for (const TensorPtr& t : g.inputs) {
+    auto it = by_name.find(t->name);
+    if (it != by_name.end()) {
+      check_input(*t, *it->second, symbols);
+      values.push_back(*it->second);
+    } else if (t->is_constant()) {
+      values.push_back(Value::of(cpu::HostTensor::from_data(*t->data)));
+    } else if (t->type.kind == ValueType::Kind::kOptional) {
+      values.push_back(Value{});
+    } else {
+      throw Error("input '" + t->name + "' (" + t->type.str() + ") is required but was not given");
+    }
+  }
+  std::vector<Value> outputs = run_graph(g, nullptr, std::move(values));
+  std::vector<NamedValue> named;
+  for (size_t i = 0; i < outputs.size(); ++i) named.push_back({g.outputs[i]->name, std::move(outputs[i])});
+  return named;
+}
+
+std::vector<Value> CpuExecutor::run_graph(const Graph& g, const Scope* outer, std::vector<Value> inputs) const {
+  Scope scope;
+  scope.parent = outer;
+  for (size_t i = 0; i < g.inputs.size() && i < inputs.size(); ++i) {
+    scope.values[g.inputs[i].get()] = std::move(inputs[i]);
+  }
+  for (const TensorPtr& t : g.initializers) {
+    if (!scope.values.count(t.get())) scope.values[t.get()] = Value::of(cpu::HostTensor::from_data(*t->data));
+  }
+  for (const auto& node : g.nodes()) run_node(*node, scope);
+  std::vector<Value> outputs;
+  for (const TensorPtr& t : g.outputs) {
+    const Value* v = scope.find(t.get());
+    if (!v) throw Error(g.describe() + ": graph output '" + t->name + "' was not computed");
+    outputs.push_back(*v);
+  }
+  return outputs;
+}
+
+void CpuExecutor::run_node(const Node& node, Scope& scope) const {
+  std::vector<const Value*> inputs;
+  for (const TensorPtr& t : node.inputs()) {
+    const Value* v = t ? scope.find(t.get()) : nullptr;
+    if (t && !v) throw Error(node.describe() + ": input '" + t->name + "' has no value");
+    inputs.push_back(v);
+  }
+  cpu::SubgraphRunner runner = [this, &scope](const Graph& sub, std::vector<Value> sub_inputs) {
+    return run_graph(sub, &scope, std::move(sub_inputs));
+  };
+  cpu::KernelContext ctx(node, opsets_.at(&node), std::move(inputs), std::move(runner));
+  try {
+    kernels_.at(&node)(ctx);
+  } catch (const Error& e) {
+    throw Error(node.describe() + ": " + e.what());
+  }
+  for (size_t i = 0; i < node.outputs().size(); ++i) {
+    if (node.output(i)) scope.values[node.output(i).get()] = std::move(ctx.outputs()[i]);
+  }
+  auto dead = release_after_.find(&node);
+  if (dead != release_after_.end()) {
+    for (const Tensor* t : dead->second) scope.values.erase(t);
+  }
+}
+
+}  // namespace graft::engine

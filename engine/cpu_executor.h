@@ -1,0 +1,49 @@
+#pragma once
+// Runs a whole model on the CPU kernels: nodes in topological order, If/Loop/Scan
+// subgraphs with their outer scope, sequences and optional values. Each intermediate
+// value is released after its last reader.
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "kernels/cpu/kernel.h"
+#include "surgeon/model.h"
+
+namespace graft::engine {
+
+struct NamedValue {
+  std::string name;
+  cpu::Value value;
+};
+
+class CpuExecutor {
+ public:
+  // Throws an Error listing every node that has no CPU kernel (name, op, domain, opset).
+  explicit CpuExecutor(const Model& model);
+
+  // `inputs` by graph input name; graph inputs with an initializer may be left out.
+  // Throws an Error naming the input on a missing input or a wrong dtype, rank or dim.
+  std::vector<NamedValue> run(const std::vector<NamedValue>& inputs) const;
+
+  // Graph inputs the caller must provide (those without an initializer).
+  std::vector<TensorPtr> required_inputs() const;
+
+ private:
+  struct Scope;
+  std::vector<cpu::Value> run_graph(const Graph& g, const Scope* outer, std::vector<cpu::Value> inputs) const;
+  void run_node(const Node& node, Scope& scope) const;
+  void collect_kernels(const Graph& g, std::vector<std::string>& unsupported);
+
+  const Model& model_;
+  std::unordered_map<const Node*, cpu::KernelFn> kernels_;
+  std::unordered_map<const Node*, int64_t> opsets_;
+  // Values produced in a graph that no later node of that graph reads, and that are no
+  // graph output, are released right after their last reader.
+  std::unordered_map<const Node*, std::vector<const Tensor*>> release_after_;
+};
+
+// Checks `value` against the declared type of graph input `t`; binds symbolic dims in
+// `symbols` (so "batch" must agree across inputs). Throws an Error naming the input.
+void check_input(const Tensor& t, const cpu::Value& value, std::unordered_map<std::string, int64_t>& symbols);
+
+}  // namespace graft::engine
