@@ -34,7 +34,7 @@ class CpuExecutor {
   void run_node(const Node& node, Scope& scope) const;
   void collect_kernels(const Graph& g, std::vector<std::string>& unsupported);
 
-  const Model& model_;
+  const Model model_;  // shares the graph, so the executor keeps it alive
   std::unordered_map<const Node*, cpu::KernelFn> kernels_;
   std::unordered_map<const Node*, int64_t> opsets_;
   // Values produced in a graph that no later node of that graph reads, and that are no
