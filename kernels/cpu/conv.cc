@@ -1,0 +1,331 @@
+// Conv, ConvTranspose, ConvInteger, QLinearConv: im2col (or col2im) plus one GEMM per
+// image and group; 1x1 stride-1 unpadded convolutions use the input as it is, and
+// depthwise convolutions run as a direct loop.
+#include <cstring>
+#include <string>
+
+#include "kernels/cpu/conv_util.h"
+#include "kernels/cpu/dtype_dispatch.h"
+#include "kernels/cpu/gemm_util.h"
+#include "kernels/cpu/kernel.h"
+
+namespace graft::cpu {
+namespace {
+
+// Visits the rows of the im2col matrix of one channel: for each kernel offset and each
+// grid position (o0, o1) of the outer two dims, calls
+//   fn(col_row_ptr_offset, img_offset, img_step, lo, hi)
+// where grid positions j of the innermost dim in [lo, hi) map to image element
+// img_offset + j * img_step and the others fall in the padding. For Conv the grid is
+// the output and the image the input; for ConvTranspose it is the other way round.
+template <typename F>
+void walk_windows(const std::array<int64_t, 3>& grid, const std::array<int64_t, 3>& image, const Window& w,
+                  F&& fn) {
+  const int64_t grid_size = grid[0] * grid[1] * grid[2];
+  int64_t row = 0;
+  for (int64_t k0 = 0; k0 < w.kernel[0]; ++k0) {
+    for (int64_t k1 = 0; k1 < w.kernel[1]; ++k1) {
+      for (int64_t k2 = 0; k2 < w.kernel[2]; ++k2, ++row) {
+        const int64_t off2 = k2 * w.dil[2] - w.pad[2];
+        int64_t lo2, hi2;
+        valid_range(off2, w.stride[2], image[2], grid[2], lo2, hi2);
+        int64_t col = row * grid_size;
+        for (int64_t o0 = 0; o0 < grid[0]; ++o0) {
+          const int64_t i0 = o0 * w.stride[0] + k0 * w.dil[0] - w.pad[0];
+          const bool ok0 = i0 >= 0 && i0 < image[0];
+          for (int64_t o1 = 0; o1 < grid[1]; ++o1, col += grid[2]) {
+            const int64_t i1 = o1 * w.stride[1] + k1 * w.dil[1] - w.pad[1];
+            const bool ok = ok0 && i1 >= 0 && i1 < image[1];
+            fn(col, ok ? (i0 * image[1] + i1) * image[2] + off2 : 0, w.stride[2], ok ? lo2 : 0, ok ? hi2 : 0);
+          }
+        }
+      }
+    }
+  }
+}
+
+// col[(c, k), o] = x[c, o * stride + k * dil - pad] (0 in the padding), for `channels`.
+template <typename T>
+void im2col(const T* x, int64_t channels, const Window& w, T* col) {
+  const int64_t rows_per_channel = w.kernel_size() * w.out_size();
+  parallel_for(channels, double(channels) * rows_per_channel * 4, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const T* xc = x + c * w.in_size();
+      T* colc = col + c * rows_per_channel;
+      walk_windows(w.out, w.in, w, [&](int64_t o, int64_t i, int64_t step, int64_t lo, int64_t hi) {
+        T* dst = colc + o;
+        for (int64_t j = 0; j < lo; ++j) dst[j] = T(0);
+        if (step == 1) {
+          if (hi > lo) std::memcpy(dst + lo, xc + i + lo, (hi - lo) * sizeof(T));
+        } else {
+          for (int64_t j = lo; j < hi; ++j) dst[j] = xc[i + j * step];
+        }
+        for (int64_t j = hi; j < w.out[2]; ++j) dst[j] = T(0);
+      });
+    }
+  });
+}
+
+// y[m, i * stride + k * dil - pad] += col[(m, k), i], for `channels` output channels.
+template <typename T>
+void col2im(const T* col, int64_t channels, const Window& w, T* y) {
+  const int64_t rows_per_channel = w.kernel_size() * w.in_size();
+  parallel_for(channels, double(channels) * rows_per_channel, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      T* yc = y + c * w.out_size();
+      const T* colc = col + c * rows_per_channel;
+      // Here the grid is the (transposed conv's) input and the image its output.
+      walk_windows(w.in, w.out, w, [&](int64_t o, int64_t i, int64_t step, int64_t lo, int64_t hi) {
+        for (int64_t j = lo; j < hi; ++j) yc[i + j * step] += colc[o + j];
+      });
+    }
+  });
+}
+
+// Direct depthwise convolution (one input and one output channel per group).
+template <typename T>
+void depthwise(const T* x, const T* wts, const T* bias, int64_t channels, const Window& w, T* y) {
+  parallel_for(channels, double(channels) * w.out_size() * w.kernel_size(), [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      T* yc = y + c * w.out_size();
+      const T* xc = x + c * w.in_size();
+      std::fill(yc, yc + w.out_size(), bias ? bias[c] : T(0));
+      const T* wc = wts + c * w.kernel_size();
+      walk_windows(w.out, w.in, w, [&](int64_t o, int64_t i, int64_t step, int64_t lo, int64_t hi) {
+        const T k = wc[o / w.out_size()];
+        T* dst = yc + o % w.out_size();
+        if (step == 1) {
+          for (int64_t j = lo; j < hi; ++j) dst[j] += k * xc[i + j];
+        } else {
+          for (int64_t j = lo; j < hi; ++j) dst[j] += k * xc[i + j * step];
+        }
+      });
+    }
+  });
+}
+
+struct ConvShape {
+  int64_t N, C, M, group;
+  Window w;
+};
+
+// Checks X [N, C, spatial], W [M, C/group, kernel] (or [C, M/group, kernel] transposed).
+ConvShape conv_shape(const KernelContext& ctx, const HostTensor& x, const HostTensor& wt, bool transposed) {
+  if (x.rank() < 3 || wt.rank() != x.rank()) ctx.fail("X " + x.describe() + " and W " + wt.describe() + " must be [N, C, spatial...] of one rank");
+  ConvShape s;
+  s.N = x.dim(0);
+  s.C = x.dim(1);
+  s.group = ctx.attr_int("group", 1);
+  if (s.group <= 0 || s.C % s.group != 0) ctx.fail("group " + std::to_string(s.group) + " does not divide the " + std::to_string(s.C) + " input channels");
+  const int64_t w_in = transposed ? wt.dim(0) : wt.dim(1) * s.group;
+  s.M = transposed ? wt.dim(1) * s.group : wt.dim(0);
+  if (w_in != s.C || s.M % s.group != 0) ctx.fail("W " + wt.describe() + " does not match X " + x.describe() + " with group " + std::to_string(s.group));
+  const Dims in(x.dims().begin() + 2, x.dims().end());
+  Dims kernel(wt.dims().begin() + 2, wt.dims().end());
+  if (ctx.has_attr("kernel_shape") && ctx.attr_ints("kernel_shape") != kernel) {
+    ctx.fail("kernel_shape does not match W " + wt.describe());
+  }
+  s.w = transposed ? window_base(ctx, in, kernel) : window_geometry(ctx, in, kernel, false);
+  return s;
+}
+
+// Y = conv(X, W) + B in T, for one ConvShape. bias may be null.
+template <typename T>
+void conv_compute(const ConvShape& s, const T* x, const T* wts, const T* bias, T* y) {
+  const Window& w = s.w;
+  const int64_t Cg = s.C / s.group, Mg = s.M / s.group;
+  const int64_t rows = Cg * w.kernel_size(), cols = w.out_size();
+  if (Cg == 1 && Mg == 1) {
+    for (int64_t n = 0; n < s.N; ++n) depthwise(x + n * s.C * w.in_size(), wts, bias, s.C, w, y + n * s.M * cols);
+    return;
+  }
+  const bool direct = w.kernel_size() == 1 && w.stride == std::array<int64_t, 3>{1, 1, 1} &&
+                      w.pad == std::array<int64_t, 3>{0, 0, 0} && w.pad_end == w.pad;
+  std::vector<T> col(direct ? 0 : rows * cols);
+  for (int64_t n = 0; n < s.N; ++n) {
+    for (int64_t g = 0; g < s.group; ++g) {
+      const T* xg = x + (n * s.C + g * Cg) * w.in_size();
+      T* yg = y + (n * s.M + g * Mg) * cols;
+      if (!direct) im2col(xg, Cg, w, col.data());
+      if (bias) {
+        for (int64_t m = 0; m < Mg; ++m) std::fill(yg + m * cols, yg + (m + 1) * cols, bias[g * Mg + m]);
+      }
+      gemm<T>(false, false, Mg, cols, rows, T(1), wts + g * Mg * rows, rows, direct ? xg : col.data(), cols,
+              bias ? T(1) : T(0), yg, cols);
+    }
+  }
+}
+
+void check_bias(const KernelContext& ctx, const HostTensor& b, int64_t M) {
+  if (b.rank() != 1 || b.dim(0) != M) ctx.fail("B " + b.describe() + " must be [" + std::to_string(M) + "]");
+}
+
+void conv(KernelContext& ctx) {
+  const DataType dtype = ctx.input(0).dtype();
+  const HostTensor x = widen_to_float(ctx.input(0));
+  const HostTensor wt = widen_to_float(ctx.input(1));
+  const ConvShape s = conv_shape(ctx, x, wt, false);
+  HostTensor b;
+  if (ctx.has_input(2)) {
+    b = widen_to_float(ctx.input(2));
+    check_bias(ctx, b, s.M);
+  }
+  Dims out{s.N, s.M};
+  for (int64_t d : s.w.out_dims()) out.push_back(d);
+  HostTensor y(x.dtype(), out);
+  dispatch_float(x.dtype(), "Conv", [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (is_low_float_v<T>) unsupported_dtype(dtype, "Conv");
+    else conv_compute<T>(s, x.data<T>(), wt.data<T>(), b.defined() ? b.data<T>() : nullptr, y.mutable_data<T>());
+  });
+  ctx.set_output(0, narrow_from_float(y, dtype));
+}
+
+// ---------------------------------------------------------------------------------------
+// ConvTranspose.
+
+// Output sizes and pads from output_shape / output_padding / auto_pad (the ONNX formulas).
+void transpose_geometry(const KernelContext& ctx, ConvShape& s) {
+  Window& w = s.w;
+  const int nd = w.nd;
+  const std::vector<int64_t> out_pad = ctx.attr_ints("output_padding", std::vector<int64_t>(nd, 0));
+  std::vector<int64_t> out_shape = ctx.attr_ints("output_shape");
+  if (static_cast<int>(out_pad.size()) < nd) ctx.fail("output_padding needs one value per spatial dim");
+  if (static_cast<int>(out_shape.size()) > nd) out_shape.erase(out_shape.begin(), out_shape.end() - nd);  // [N, C, ...] form
+  const std::string auto_pad = ctx.attr_string("auto_pad", "NOTSET");
+  const std::vector<int64_t> pads = ctx.attr_ints("pads", std::vector<int64_t>(2 * nd, 0));
+  for (int i = 0; i < nd; ++i) {
+    const int d = 3 - nd + i;
+    const int64_t full = w.stride[d] * (w.in[d] - 1) + out_pad[i] + (w.kernel[d] - 1) * w.dil[d] + 1;
+    const bool same = auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER";
+    if (!out_shape.empty() || same) {
+      const int64_t target = !out_shape.empty() ? out_shape[i] : w.in[d] * w.stride[d];
+      const int64_t total = full - target;
+      const int64_t half_floor = total >= 0 ? total / 2 : -((-total + 1) / 2);
+      w.pad[d] = auto_pad == "SAME_UPPER" ? half_floor : total - half_floor;
+      w.out[d] = target;
+    } else {
+      w.pad[d] = auto_pad == "VALID" ? 0 : pads[i];
+      w.out[d] = full - w.pad[d] - (auto_pad == "VALID" ? 0 : pads[nd + i]);
+    }
+    if (w.out[d] <= 0) ctx.fail("ConvTranspose output size would be " + std::to_string(w.out[d]));
+  }
+}
+
+template <typename T>
+void conv_transpose_compute(const ConvShape& s, const T* x, const T* wts, const T* bias, T* y) {
+  const Window& w = s.w;
+  const int64_t Cg = s.C / s.group, Mg = s.M / s.group;
+  const int64_t rows = Mg * w.kernel_size(), cols = w.in_size();
+  std::vector<T> col(rows * cols);
+  for (int64_t n = 0; n < s.N; ++n) {
+    for (int64_t g = 0; g < s.group; ++g) {
+      const T* xg = x + (n * s.C + g * Cg) * cols;
+      T* yg = y + (n * s.M + g * Mg) * w.out_size();
+      gemm<T>(true, false, rows, cols, Cg, T(1), wts + g * Cg * rows, rows, xg, cols, T(0), col.data(), cols);
+      if (bias) {
+        for (int64_t m = 0; m < Mg; ++m) std::fill(yg + m * w.out_size(), yg + (m + 1) * w.out_size(), bias[g * Mg + m]);
+      }
+      col2im(col.data(), Mg, w, yg);
+    }
+  }
+}
+
+void conv_transpose(KernelContext& ctx) {
+  const DataType dtype = ctx.input(0).dtype();
+  const HostTensor x = widen_to_float(ctx.input(0));
+  const HostTensor wt = widen_to_float(ctx.input(1));
+  ConvShape s = conv_shape(ctx, x, wt, true);
+  transpose_geometry(ctx, s);
+  HostTensor b;
+  if (ctx.has_input(2)) {
+    b = widen_to_float(ctx.input(2));
+    check_bias(ctx, b, s.M);
+  }
+  Dims out{s.N, s.M};
+  for (int64_t d : s.w.out_dims()) out.push_back(d);
+  HostTensor y(x.dtype(), out);
+  dispatch_float(x.dtype(), "ConvTranspose", [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (is_low_float_v<T>) unsupported_dtype(dtype, "ConvTranspose");
+    else conv_transpose_compute<T>(s, x.data<T>(), wt.data<T>(), b.defined() ? b.data<T>() : nullptr, y.mutable_data<T>());
+  });
+  ctx.set_output(0, narrow_from_float(y, dtype));
+}
+
+// ---------------------------------------------------------------------------------------
+// ConvInteger and QLinearConv: int32 convolution of zero-point-adjusted values.
+
+// t - zp as int32; zp is a scalar or one value per block of `block` elements.
+HostTensor minus_zp(const KernelContext& ctx, const HostTensor& t, const HostTensor* zp, int64_t block, const char* what) {
+  HostTensor out(DataType::kInt32, t.dims());
+  const std::vector<int64_t> z = zp ? zp->to_int64s() : std::vector<int64_t>{0};
+  const int64_t nz = static_cast<int64_t>(z.size());
+  if (nz != 1 && nz * block != t.numel()) ctx.fail(std::string(what) + " zero point " + zp->describe() + " does not fit " + t.describe());
+  int32_t* po = out.mutable_data<int32_t>();
+  dispatch_integer(t.dtype(), what, [&](auto tag) {
+    using T = decltype(tag);
+    const T* pt = t.data<T>();
+    for (int64_t i = 0; i < t.numel(); ++i) po[i] = static_cast<int32_t>(pt[i]) - static_cast<int32_t>(z[nz == 1 ? 0 : i / block]);
+  });
+  return out;
+}
+
+// The int32 accumulator of X (zp xzp) and W (zp wzp, per tensor or per output channel).
+HostTensor integer_conv(KernelContext& ctx, size_t xi, const HostTensor* xzp, size_t wi, const HostTensor* wzp,
+                        const int32_t* bias, ConvShape& s) {
+  const HostTensor& x = ctx.input(xi);
+  const HostTensor& wt = ctx.input(wi);
+  s = conv_shape(ctx, x, wt, false);
+  const HostTensor x32 = minus_zp(ctx, x, xzp, x.numel(), "x");
+  const HostTensor w32 = minus_zp(ctx, wt, wzp, s.M ? wt.numel() / s.M : 1, "w");
+  Dims out{s.N, s.M};
+  for (int64_t d : s.w.out_dims()) out.push_back(d);
+  HostTensor y(DataType::kInt32, out);
+  conv_compute<int32_t>(s, x32.data<int32_t>(), w32.data<int32_t>(), bias, y.mutable_data<int32_t>());
+  return y;
+}
+
+const HostTensor* optional_input(const KernelContext& ctx, size_t i) {
+  return ctx.has_input(i) ? &ctx.input(i) : nullptr;
+}
+
+void conv_integer(KernelContext& ctx) {
+  ConvShape s;
+  ctx.set_output(0, integer_conv(ctx, 0, optional_input(ctx, 2), 1, optional_input(ctx, 3), nullptr, s));
+}
+
+void qlinear_conv(KernelContext& ctx) {
+  const HostTensor* bias = optional_input(ctx, 8);
+  if (bias && bias->dtype() != DataType::kInt32) ctx.fail("B must be int32, got " + bias->describe());
+  ConvShape s;
+  const HostTensor acc = integer_conv(ctx, 0, &ctx.input(2), 3, &ctx.input(5), bias ? bias->data<int32_t>() : nullptr, s);
+  if (bias) check_bias(ctx, *bias, s.M);
+  const float x_scale = static_cast<float>(ctx.input(1).to_doubles()[0]);
+  const std::vector<double> w_scale = ctx.input(4).to_doubles();
+  const float y_scale = static_cast<float>(ctx.input(6).to_doubles()[0]);
+  const HostTensor& yzp = ctx.input(7);
+  const float zp = static_cast<float>(yzp.to_doubles()[0]);
+  if (w_scale.size() != 1 && static_cast<int64_t>(w_scale.size()) != s.M) ctx.fail("w_scale " + ctx.input(4).describe() + " must be a scalar or one per output channel");
+  HostTensor& y = ctx.allocate_output(0, yzp.dtype(), acc.dims());
+  const int64_t plane = s.w.out_size();
+  dispatch_integer(yzp.dtype(), "QLinearConv", [&](auto tag) {
+    using Q = decltype(tag);
+    const int32_t* pa = acc.data<int32_t>();
+    Q* py = y.mutable_data<Q>();
+    for (int64_t i = 0; i < acc.numel(); ++i) {
+      const int64_t m = (i / plane) % s.M;
+      const float scale = x_scale * static_cast<float>(w_scale[w_scale.size() == 1 ? 0 : m]) / y_scale;
+      py[i] = saturate_round<Q>(static_cast<float>(pa[i]) * scale + zp);
+    }
+  });
+}
+
+}  // namespace
+
+GRAFT_CPU_KERNEL("", Conv, 1, conv);
+GRAFT_CPU_KERNEL("", ConvTranspose, 1, conv_transpose);
+GRAFT_CPU_KERNEL("", ConvInteger, 10, conv_integer);
+GRAFT_CPU_KERNEL("", QLinearConv, 10, qlinear_conv);
+
+}  // namespace graft::cpu
