@@ -108,30 +108,28 @@ double numpy_uniform(std::mt19937& gen) {
   return (a * 67108864.0 + b) / 9007199254740992.0;
 }
 
-// The mask output, if wanted: `keep` per element, or all ones when `keep` is empty.
-void dropout_mask(KernelContext& ctx, DataType type, const Dims& dims, const std::vector<bool>& keep) {
+// The mask output, if wanted: `keep` per element, or all true when `keep` is empty.
+// Opsets 7-9 declare it with the data's type, but the reference and runtimes give bool.
+void dropout_mask(KernelContext& ctx, const Dims& dims, const std::vector<bool>& keep) {
   if (!ctx.output_wanted(1)) return;
-  HostTensor& mask = ctx.allocate_output(1, type, dims);
-  dispatch_numeric_or_bool(type, "Dropout mask", [&](auto tag) {
-    using T = decltype(tag);
-    T* m = mask.mutable_data<T>();
-    for (int64_t i = 0; i < mask.numel(); ++i) m[i] = T(keep.empty() || keep[i] ? 1 : 0);
-  });
+  HostTensor& mask = ctx.allocate_output(1, DataType::kBool, dims);
+  bool* m = mask.mutable_data<bool>();
+  for (int64_t i = 0; i < mask.numel(); ++i) m[i] = keep.empty() || keep[i];
 }
 
 void dropout(KernelContext& ctx) {
   const HostTensor& x = ctx.input(0);
   float ratio = ctx.attr_float("ratio", 0.5f);
-  bool training = ctx.opset() < 7 && ctx.attr_int("is_test", 0) == 0;
+  // Before opset 12 training mode was a property of the runtime (or the is_test
+  // attribute, before 7); as an inference engine we run those in test mode.
+  bool training = false;
   if (ctx.opset() >= 12) {
     if (ctx.has_input(1)) ratio = static_cast<float>(ctx.input(1).to_doubles().at(0));
     training = ctx.has_input(2) && ctx.input(2).data<bool>()[0];
   }
-  // Before opset 10 the mask has the data's type.
-  const DataType mask_type = ctx.opset() < 10 ? x.dtype() : DataType::kBool;
   if (!training || ratio == 0.f) {
     ctx.set_output(0, x);
-    dropout_mask(ctx, mask_type, x.dims(), {});
+    dropout_mask(ctx, x.dims(), {});
     return;
   }
   if (ratio < 0.f || ratio >= 1.f) ctx.fail("ratio " + std::to_string(ratio) + " must be in [0, 1)");
@@ -146,7 +144,7 @@ void dropout(KernelContext& ctx) {
     T* py = y.mutable_data<T>();
     for (int64_t i = 0; i < x.numel(); ++i) py[i] = keep[i] ? T(float(px[i]) * scale) : T(0);
   });
-  dropout_mask(ctx, mask_type, x.dims(), keep);
+  dropout_mask(ctx, x.dims(), keep);
 }
 
 }  // namespace
