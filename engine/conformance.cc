@@ -126,18 +126,29 @@ std::vector<std::string> numbered(const fs::path& dir, const std::string& prefix
   return files;
 }
 
+// ONNX's test data predates numpy bfloat16: it stores bfloat16 values as uint16 bit
+// patterns. Reinterpret them when the graph declares bfloat16.
+cpu::Value read_test_value(const std::string& path, const ValueType& type) {
+  cpu::Value v = read_value_pb(path, type);
+  if (v.is_tensor() && v.tensor.dtype() == DataType::kUint16 && type.kind == ValueType::Kind::kTensor &&
+      type.elem == DataType::kBfloat16) {
+    v.tensor = cpu::HostTensor::view(DataType::kBfloat16, v.tensor.dims(), v.tensor.to_data().bytes);
+  }
+  return v;
+}
+
 void run_data_set(const Model& model, const CpuExecutor& exec, const fs::path& set, const Tolerance& tol,
                   CaseResult& r) {
   std::vector<NamedValue> inputs;
   const std::vector<std::string> input_files = numbered(set, "input_");
   const auto& graph_inputs = model.graph->inputs;
   for (size_t i = 0; i < input_files.size() && i < graph_inputs.size(); ++i) {
-    inputs.push_back({graph_inputs[i]->name, read_value_pb(input_files[i], graph_inputs[i]->type)});
+    inputs.push_back({graph_inputs[i]->name, read_test_value(input_files[i], graph_inputs[i]->type)});
   }
   std::vector<NamedValue> outputs = exec.run(inputs);
   const std::vector<std::string> output_files = numbered(set, "output_");
   for (size_t i = 0; i < output_files.size() && i < outputs.size(); ++i) {
-    cpu::Value want = read_value_pb(output_files[i], model.graph->outputs[i]->type);
+    cpu::Value want = read_test_value(output_files[i], model.graph->outputs[i]->type);
     Comparison c = compare(want, outputs[i].value, tol);
     r.max_abs = std::max(r.max_abs, c.max_abs);
     r.max_rel = std::max(r.max_rel, c.max_rel);
