@@ -82,26 +82,76 @@ void col2im(const T* col, int64_t channels, const Window& w, T* y) {
   });
 }
 
+// One channel of a direct depthwise convolution: y = bias + sum over kernel taps of
+// tap * shifted x, one output row at a time.
+template <typename T>
+[[gnu::always_inline]] inline void depthwise_channel(const T* x, const T* k, T bias, const Window& w,
+                                                     const int64_t* lo, const int64_t* hi, T* y) {
+  const int64_t s2 = w.stride[2];
+  for (int64_t o0 = 0; o0 < w.out[0]; ++o0) {
+    for (int64_t o1 = 0; o1 < w.out[1]; ++o1) {
+      T* row = y + (o0 * w.out[1] + o1) * w.out[2];
+      for (int64_t j = 0; j < w.out[2]; ++j) row[j] = bias;
+      for (int64_t k0 = 0; k0 < w.kernel[0]; ++k0) {
+        const int64_t i0 = o0 * w.stride[0] + k0 * w.dil[0] - w.pad[0];
+        if (i0 < 0 || i0 >= w.in[0]) continue;
+        for (int64_t k1 = 0; k1 < w.kernel[1]; ++k1) {
+          const int64_t i1 = o1 * w.stride[1] + k1 * w.dil[1] - w.pad[1];
+          if (i1 < 0 || i1 >= w.in[1]) continue;
+          const T* taps = k + (k0 * w.kernel[1] + k1) * w.kernel[2];
+          for (int64_t k2 = 0; k2 < w.kernel[2]; ++k2) {
+            const T tap = taps[k2];
+            const T* src = x + (i0 * w.in[1] + i1) * w.in[2] + k2 * w.dil[2] - w.pad[2];
+            if (s2 == 1) {
+              for (int64_t j = lo[k2]; j < hi[k2]; ++j) row[j] += tap * src[j];
+            } else {
+              for (int64_t j = lo[k2]; j < hi[k2]; ++j) row[j] += tap * src[j * s2];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+template <typename T>
+void depthwise_channels(const T* x, const T* k, const T* bias, int64_t c0, int64_t c1, const Window& w,
+                        const int64_t* lo, const int64_t* hi, T* y) {
+  for (int64_t c = c0; c < c1; ++c) {
+    depthwise_channel(x + c * w.in_size(), k + c * w.kernel_size(), bias ? bias[c] : T(0), w, lo, hi,
+                      y + c * w.out_size());
+  }
+}
+
+// The float loop, built for several instruction sets and vectorized.
+[[gnu::target_clones("avx512f", "avx2", "default"), gnu::optimize("O3")]] void depthwise_channels_f32(
+    const float* x, const float* k, const float* bias, int64_t c0, int64_t c1, const Window& w,
+    const int64_t* lo, const int64_t* hi, float* y) {
+  depthwise_channels<float>(x, k, bias, c0, c1, w, lo, hi, y);
+}
+
 // Direct depthwise convolution (one input and one output channel per group).
 template <typename T>
 void depthwise(const T* x, const T* wts, const T* bias, int64_t channels, const Window& w, T* y) {
+  std::vector<int64_t> lo(w.kernel[2]), hi(w.kernel[2]);
+  for (int64_t k2 = 0; k2 < w.kernel[2]; ++k2) {
+    valid_range(k2 * w.dil[2] - w.pad[2], w.stride[2], w.in[2], w.out[2], lo[k2], hi[k2]);
+  }
   parallel_for(channels, double(channels) * w.out_size() * w.kernel_size(), [&](int64_t c0, int64_t c1) {
-    for (int64_t c = c0; c < c1; ++c) {
-      T* yc = y + c * w.out_size();
-      const T* xc = x + c * w.in_size();
-      std::fill(yc, yc + w.out_size(), bias ? bias[c] : T(0));
-      const T* wc = wts + c * w.kernel_size();
-      walk_windows(w.out, w.in, w, [&](int64_t o, int64_t i, int64_t step, int64_t lo, int64_t hi) {
-        const T k = wc[o / w.out_size()];
-        T* dst = yc + o % w.out_size();
-        if (step == 1) {
-          for (int64_t j = lo; j < hi; ++j) dst[j] += k * xc[i + j];
-        } else {
-          for (int64_t j = lo; j < hi; ++j) dst[j] += k * xc[i + j * step];
-        }
-      });
+    if constexpr (std::is_same_v<T, float>) {
+      depthwise_channels_f32(x, wts, bias, c0, c1, w, lo.data(), hi.data(), y);
+    } else {
+      depthwise_channels<T>(x, wts, bias, c0, c1, w, lo.data(), hi.data(), y);
     }
   });
+}
+
+// A per-thread scratch buffer that grows as needed and is kept between calls.
+template <typename T>
+T* scratch(size_t n) {
+  thread_local std::vector<T> buf;
+  if (buf.size() < n) buf.resize(n);
+  return buf.data();
 }
 
 struct ConvShape {
@@ -141,16 +191,16 @@ void conv_compute(const ConvShape& s, const T* x, const T* wts, const T* bias, T
   }
   const bool direct = w.kernel_size() == 1 && w.stride == std::array<int64_t, 3>{1, 1, 1} &&
                       w.pad == std::array<int64_t, 3>{0, 0, 0} && w.pad_end == w.pad;
-  std::vector<T> col(direct ? 0 : rows * cols);
+  T* col = direct ? nullptr : scratch<T>(rows * cols);
   for (int64_t n = 0; n < s.N; ++n) {
     for (int64_t g = 0; g < s.group; ++g) {
       const T* xg = x + (n * s.C + g * Cg) * w.in_size();
       T* yg = y + (n * s.M + g * Mg) * cols;
-      if (!direct) im2col(xg, Cg, w, col.data());
+      if (!direct) im2col(xg, Cg, w, col);
       if (bias) {
         for (int64_t m = 0; m < Mg; ++m) std::fill(yg + m * cols, yg + (m + 1) * cols, bias[g * Mg + m]);
       }
-      gemm<T>(false, false, Mg, cols, rows, T(1), wts + g * Mg * rows, rows, direct ? xg : col.data(), cols,
+      gemm<T>(false, false, Mg, cols, rows, T(1), wts + g * Mg * rows, rows, direct ? xg : col, cols,
               bias ? T(1) : T(0), yg, cols);
     }
   }
@@ -217,16 +267,16 @@ void conv_transpose_compute(const ConvShape& s, const T* x, const T* wts, const 
   const Window& w = s.w;
   const int64_t Cg = s.C / s.group, Mg = s.M / s.group;
   const int64_t rows = Mg * w.kernel_size(), cols = w.in_size();
-  std::vector<T> col(rows * cols);
+  T* col = scratch<T>(rows * cols);
   for (int64_t n = 0; n < s.N; ++n) {
     for (int64_t g = 0; g < s.group; ++g) {
       const T* xg = x + (n * s.C + g * Cg) * cols;
       T* yg = y + (n * s.M + g * Mg) * w.out_size();
-      gemm<T>(true, false, rows, cols, Cg, T(1), wts + g * Cg * rows, rows, xg, cols, T(0), col.data(), cols);
+      gemm<T>(true, false, rows, cols, Cg, T(1), wts + g * Cg * rows, rows, xg, cols, T(0), col, cols);
       if (bias) {
         for (int64_t m = 0; m < Mg; ++m) std::fill(yg + m * w.out_size(), yg + (m + 1) * w.out_size(), bias[g * Mg + m]);
       }
-      col2im(col.data(), Mg, w, yg);
+      col2im(col, Mg, w, yg);
     }
   }
 }

@@ -15,6 +15,9 @@
 #include <vector>
 
 #include "kernels/cpu/dtype_dispatch.h"
+#define GRAFT_SIMD_NS base
+#include "kernels/cpu/gemm_simd_util.h"
+#undef GRAFT_SIMD_NS
 #include "kernels/cpu/host_tensor.h"
 
 namespace graft::cpu {
@@ -106,33 +109,47 @@ void parallel_for(int64_t n, double work, F&& fn) {
   pool.run(parts, [&](int64_t p) { fn(n * p / parts, n * (p + 1) / parts); });
 }
 
+// float/double GEMM compiled for wider instruction sets (gemm_avx2.cc, gemm_avx512.cc).
+#define GRAFT_DECLARE_SIMD_GEMM(ns)                                                                          \
+  namespace ns {                                                                                             \
+  void sgemm(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*, int64_t,     \
+             float, float*, int64_t);                                                                        \
+  void dgemm(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t, const double*, int64_t, \
+             double, double*, int64_t);                                                                      \
+  }
+GRAFT_DECLARE_SIMD_GEMM(avx2)
+GRAFT_DECLARE_SIMD_GEMM(avx512)
+#undef GRAFT_DECLARE_SIMD_GEMM
+
+// 2: AVX-512 (F, DQ, VL, BW), 1: AVX2 and FMA, 0: the build's baseline.
+inline int simd_level() {
+  static const int level = [] {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw")) {
+      return 2;
+    }
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
+  }();
+  return level;
+}
+
 // C[M,N] = alpha * op(A) * op(B) + beta * C, all row-major with leading dimensions; op
 // transposes when ta/tb. With beta == 0, C is only written. Single-threaded.
 template <typename T>
 void gemm_serial(bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t lda,
                  const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
-  using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  using CMap = Eigen::Map<const Mat, 0, Eigen::OuterStride<>>;
-  Eigen::Map<Mat, 0, Eigen::OuterStride<>> c(C, M, N, Eigen::OuterStride<>(ldc));
-  if (M == 0 || N == 0) return;
-  if (K == 0) {
-    if (beta == T(0)) c.setZero(); else c *= beta;
-    return;
-  }
-  CMap a(A, ta ? K : M, ta ? M : K, Eigen::OuterStride<>(lda));
-  CMap b(B, tb ? N : K, tb ? K : N, Eigen::OuterStride<>(ldb));
-  auto product = [&](auto&& pa, auto&& pb) {
-    if (beta == T(0)) {
-      c.noalias() = alpha * (pa * pb);
-    } else {
-      if (beta != T(1)) c *= beta;
-      c.noalias() += alpha * (pa * pb);
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    if (const int level = simd_level(); level > 0) {
+      if constexpr (std::is_same_v<T, float>) {
+        (level == 2 ? avx512::sgemm : avx2::sgemm)(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      } else {
+        (level == 2 ? avx512::dgemm : avx2::dgemm)(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      }
+      return;
     }
-  };
-  if (ta && tb) product(a.transpose(), b.transpose());
-  else if (ta) product(a.transpose(), b);
-  else if (tb) product(a, b.transpose());
-  else product(a, b);
+  }
+  base::eigen_gemm<T>(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 // As gemm_serial, split over the pool along the larger of M and N.

@@ -51,7 +51,8 @@ void quantize_linear(KernelContext& ctx) {
     for (int64_t i = 0; i < x.numel(); ++i) {
       const size_t c = q.at(i);
       const float v = xf.defined() ? xf.data<float>()[i] : static_cast<float>(xd[i]);
-      py[i] = saturate_round<Q>(v / static_cast<float>(q.scale[c]) + static_cast<float>(q.zero[c]));
+      // Rounded before the zero point is added: ties go to even on x / scale.
+      py[i] = saturate_round<Q>(std::nearbyint(v / static_cast<float>(q.scale[c])) + static_cast<float>(q.zero[c]));
     }
   });
 }

@@ -1,0 +1,15 @@
+// float/double GEMM built for AVX2 and FMA (see gemm_simd_util.h); called only on CPUs that
+// have it. The ISA macros are defined by hand because the C++ front end reads them
+// before it applies the target pragma.
+#pragma GCC target("sse3,ssse3,sse4.1,sse4.2,avx,avx2,fma")
+#define __SSE3__ 1
+#define __SSSE3__ 1
+#define __SSE4_1__ 1
+#define __SSE4_2__ 1
+#define __AVX__ 1
+#define __AVX2__ 1
+#define __FMA__ 1
+#define Eigen graft_eigen_avx2
+#define GRAFT_SIMD_NS avx2
+#define GRAFT_SIMD_ENTRY_POINTS
+#include "kernels/cpu/gemm_simd_util.h"
