@@ -32,26 +32,12 @@ inline auto float_types(const char* what) {
 inline auto numeric_types(const char* what) {
   return [what](DataType t, auto&& f) { dispatch_numeric(t, what, f); };
 }
-inline auto signed_numeric_types(const char* what) {
-  return [what](DataType t, auto&& f) {
-    if (!try_dispatch_float(t, f)) {
-      switch (t) {
-        case DataType::kInt8: f(int8_t{}); return;
-        case DataType::kInt16: f(int16_t{}); return;
-        case DataType::kInt32: f(int32_t{}); return;
-        case DataType::kInt64: f(int64_t{}); return;
-        default: unsupported_dtype(t, what);
-      }
-    }
-  };
-}
-
-// f(a, b) computed in arith_t<T> (float for float16/bfloat16) and converted back to T.
-template <typename T, typename F>
+// f(a, b) computed in arith_t<T> (float for float16/bfloat16), its result converted to R.
+template <typename T, typename R = T, typename F>
 auto in_arith(F f) {
   return [f](T a, T b) {
     using C = arith_t<T>;
-    return static_cast<T>(f(static_cast<C>(a), static_cast<C>(b)));
+    return static_cast<R>(f(static_cast<C>(a), static_cast<C>(b)));
   };
 }
 
@@ -174,6 +160,17 @@ void unary_op(KernelContext& ctx, Dispatch&& dispatch, F&& f) {
     using T = decltype(tag);
     using C = arith_t<T>;
     map_n(x.data<T>(), y.mutable_data<T>(), x.numel(), [&](T v) { return static_cast<T>(f(static_cast<C>(v))); });
+  });
+}
+
+// binary_op whose functor f works in arith_t<T>; the output has the type of the inputs,
+// or bool when `R` is bool (comparisons).
+template <typename R = void, typename Dispatch, typename F>
+void arith_binary_op(KernelContext& ctx, Dispatch&& dispatch, F f) {
+  constexpr bool to_bool = std::is_same_v<R, bool>;
+  binary_op(ctx, to_bool ? DataType::kBool : DataType::kUndefined, dispatch, [&](auto tag) {
+    using T = decltype(tag);
+    return in_arith<T, std::conditional_t<to_bool, bool, T>>(f);
   });
 }
 
