@@ -2,7 +2,6 @@
 // ReduceLogSum, ReduceLogSumExp, ReduceSumSquare, ArgMax, ArgMin.
 #include <cmath>
 #include <limits>
-#include <set>
 
 #include "kernels/cpu/dtype_dispatch.h"
 #include "kernels/cpu/kernel.h"
@@ -46,14 +45,14 @@ struct MaxOp : SumOp {
     if constexpr (std::is_integral_v<T>) return A(std::numeric_limits<T>::lowest());
     else return -std::numeric_limits<A>::infinity();
   }
-  template <typename A> static A add(A a, A x) { return (x > a || x != x) ? x : a; }
+  template <typename A> static A add(A a, A x) { return (a != a || a >= x) ? a : x; }  // NaN wins
 };
 struct MinOp : SumOp {
   template <typename T, typename A> static A init() {
     if constexpr (std::is_integral_v<T>) return A(std::numeric_limits<T>::max());
     else return std::numeric_limits<A>::infinity();
   }
-  template <typename A> static A add(A a, A x) { return (x < a || x != x) ? x : a; }
+  template <typename A> static A add(A a, A x) { return (a != a || a <= x) ? a : x; }
 };
 
 // The reduced axes as flags per input dim. Axes come from the 'axes' attribute (older
@@ -83,18 +82,23 @@ Dims reduced_dims(const Dims& dims, const std::vector<bool>& flags, bool keepdim
   return out;
 }
 
-// Folds every element of x into acc[o] with Op, after subtracting shift[o] when given.
-template <typename Op, typename T, typename A>
-void accumulate(const ReducePlan& plan, const T* x, const A* shift, std::vector<A>& acc) {
+// Folds every element of x into acc[o] with Op, after mapping it with `pre`. A run that
+// reduces into one element accumulates in a local.
+template <typename Op, typename A, typename Pre>
+void accumulate(const ReducePlan& plan, Pre pre, std::vector<A>& acc) {
   A* a = acc.data();
-  if (shift) {
-    for_each_reduced(plan, [&](int64_t o, int64_t i) { a[o] = Op::add(a[o], A(std::exp(widen(x[i]) - shift[o]))); });
-  } else {
-    for_each_reduced(plan, [&](int64_t o, int64_t i) { a[o] = Op::add(a[o], widen(x[i])); });
-  }
+  for_each_reduce_run(plan, [&](int64_t o, int64_t i, int64_t n, bool reduced) {
+    if (reduced) {
+      A s = a[o];
+      for (int64_t k = 0; k < n; ++k) s = Op::add(s, pre(o, i + k));
+      a[o] = s;
+    } else {
+      for (int64_t k = 0; k < n; ++k) a[o + k] = Op::add(a[o + k], pre(o + k, i + k));
+    }
+  });
 }
 
-// Reduces input 0 with Op. LogSumExp is Op=SumOp on exp(x - max) with `log_sum_exp`.
+// Reduces input 0 with Op. LogSumExp is SumOp over exp(x - max), then log(sum) + max.
 template <typename Op, bool kAllowBool = false, bool kLogSumExp = false>
 void reduce(KernelContext& ctx) {
   const HostTensor& x = ctx.input(0);
@@ -111,13 +115,17 @@ void reduce(KernelContext& ctx) {
     std::vector<A> shift;
     if constexpr (kLogSumExp) {
       shift.assign(plan.out_numel, MaxOp::init<T, A>());
-      accumulate<MaxOp>(plan, px, static_cast<const A*>(nullptr), shift);
+      accumulate<MaxOp>(plan, [&](int64_t, int64_t i) { return widen(px[i]); }, shift);
       for (A& s : shift) {
         if (!std::isfinite(double(s))) s = A(0);  // empty or infinite: no shift
       }
     }
     std::vector<A> acc(plan.out_numel, Op::template init<T, A>());
-    accumulate<Op>(plan, px, kLogSumExp ? shift.data() : nullptr, acc);
+    if constexpr (kLogSumExp) {
+      accumulate<Op>(plan, [&](int64_t o, int64_t i) { return A(std::exp(widen(px[i]) - shift[o])); }, acc);
+    } else {
+      accumulate<Op>(plan, [&](int64_t, int64_t i) { return widen(px[i]); }, acc);
+    }
     for (int64_t o = 0; o < plan.out_numel; ++o) {
       A r = Op::finish(acc[o], plan.count);
       if constexpr (kLogSumExp) r = A(std::log(double(r)) + double(shift[o]));
@@ -157,7 +165,10 @@ void arg_reduce(KernelContext& ctx) {
         int64_t at = 0;
         for (int64_t k = 1; k < n; ++k) {
           const auto v = widen(p[k * inner]);
-          const bool better = kMax ? (last ? v >= best : v > best) : (last ? v <= best : v < best);
+          // NaN beats everything, as in numpy; among NaNs the first (or last) wins.
+          const bool v_nan = v != v, best_nan = best != best;
+          const bool beats = kMax ? (last ? v >= best : v > best) : (last ? v <= best : v < best);
+          const bool better = best_nan ? last && v_nan : v_nan || beats;
           if (better) best = v, at = k;
         }
         py[b * inner + j] = at;

@@ -56,21 +56,19 @@ inline ReducePlan make_reduce_plan(const Dims& dims, const std::vector<bool>& re
   return p;
 }
 
-// Calls f(out_index, in_index) for every input element, in memory order.
+// Walks the input in memory order in runs along the innermost merged dim: calls
+// run(o, i, n, reduced) for input elements i..i+n-1, which all reduce into output element
+// o when `reduced`, else into o..o+n-1.
 template <typename F>
-void for_each_reduced(const ReducePlan& p, F&& f) {
+void for_each_reduce_run(const ReducePlan& p, F&& run) {
   if (p.in_numel == 0) return;
   const size_t rank = p.dims.size();
   const int64_t inner = p.dims[rank - 1];
-  const int64_t inner_step = p.out_strides[rank - 1];
+  const bool reduced = p.out_strides[rank - 1] == 0;
   std::vector<int64_t> index(rank, 0);
   int64_t o = 0;
   for (int64_t i = 0; i < p.in_numel; i += inner) {
-    if (inner_step == 0) {
-      for (int64_t k = 0; k < inner; ++k) f(o, i + k);
-    } else {
-      for (int64_t k = 0; k < inner; ++k) f(o + k, i + k);
-    }
+    run(o, i, inner, reduced);
     for (size_t d = rank - 1; d-- > 0;) {  // advance the outer dims by one
       o += p.out_strides[d];
       if (++index[d] < p.dims[d]) break;
@@ -78,6 +76,18 @@ void for_each_reduced(const ReducePlan& p, F&& f) {
       index[d] = 0;
     }
   }
+}
+
+// Calls f(out_index, in_index) for every input element, in memory order.
+template <typename F>
+void for_each_reduced(const ReducePlan& p, F&& f) {
+  for_each_reduce_run(p, [&](int64_t o, int64_t i, int64_t n, bool reduced) {
+    if (reduced) {
+      for (int64_t k = 0; k < n; ++k) f(o, i + k);
+    } else {
+      for (int64_t k = 0; k < n; ++k) f(o + k, i + k);
+    }
+  });
 }
 
 // Input values widened to their accumulator type (float for half/bfloat16 goes through float).

@@ -17,11 +17,32 @@ enum class SoftmaxKind { kSoftmax, kLogSoftmax, kHardmax };
 template <typename T>
 using softmax_compute_t = std::conditional_t<std::is_same_v<T, double>, double, float>;
 
+// Softmax or LogSoftmax of contiguous rows of float or double, with Eigen's vectorized exp.
+template <typename C>
+void softmax_rows(const C* x, C* y, int64_t rows, int64_t n, bool log) {
+  using Row = Eigen::Array<C, Eigen::Dynamic, 1>;
+  for (int64_t r = 0; r < rows; ++r) {
+    Eigen::Map<const Row> xr(x + r * n, n);
+    Eigen::Map<Row> yr(y + r * n, n);
+    const C top = xr.maxCoeff();
+    yr = (xr - top).exp();
+    const C sum = yr.sum();
+    if (log) yr = xr - (top + std::log(sum));
+    else yr *= C(1) / sum;
+  }
+}
+
 // Each [n, inner] block is processed with the inner index innermost, so memory is read
 // in order whatever the axis.
 template <typename T>
 void softmax_along(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, SoftmaxKind kind) {
   using C = softmax_compute_t<T>;
+  if constexpr (std::is_same_v<T, C>) {
+    if (inner == 1 && n > 0 && kind != SoftmaxKind::kHardmax) {
+      softmax_rows(x, y, outer, n, kind == SoftmaxKind::kLogSoftmax);
+      return;
+    }
+  }
   std::vector<C> top(inner);
   std::vector<int64_t> at(inner);
   std::vector<double> sum(inner);
