@@ -107,6 +107,22 @@ inline void collapse_dims(Dims& dims, std::vector<int64_t>& src, std::vector<int
   dst = std::move(nt);
 }
 
+// dst[i * dst_row + j] = src[i + j * src_col] for a rows x cols plane, in cache-sized tiles
+// (a transpose: the source is contiguous down the rows, the destination along them).
+template <typename T>
+void copy_plane_tiled(const T* src, int64_t src_col, T* dst, int64_t dst_row, int64_t rows, int64_t cols) {
+  constexpr int64_t kTile = 32;
+  for (int64_t i0 = 0; i0 < rows; i0 += kTile) {
+    const int64_t i1 = std::min(rows, i0 + kTile);
+    for (int64_t j0 = 0; j0 < cols; j0 += kTile) {
+      const int64_t j1 = std::min(cols, j0 + kTile);
+      for (int64_t i = i0; i < i1; ++i) {
+        for (int64_t j = j0; j < j1; ++j) dst[i * dst_row + j] = src[i + j * src_col];
+      }
+    }
+  }
+}
+
 // dst[dst_offset + sum(i * dst_strides)] = src[src_offset + sum(i * src_strides)] over `dims`.
 template <typename T>
 void copy_strided(const T* src, int64_t src_offset, std::vector<int64_t> src_strides, T* dst,
@@ -114,6 +130,28 @@ void copy_strided(const T* src, int64_t src_offset, std::vector<int64_t> src_str
   collapse_dims(dims, src_strides, dst_strides);
   const T* s = src + src_offset;
   T* t = dst + dst_offset;
+  const size_t rank = dims.size();
+  // The source's contiguous dim, when it is not the innermost one: copy tiled planes.
+  const auto unit = std::find(src_strides.begin(), src_strides.end(), 1);
+  if (rank >= 2 && dst_strides[rank - 1] == 1 && src_strides[rank - 1] != 1 && unit != src_strides.end() &&
+      dims[rank - 1] >= 8) {
+    const size_t d = unit - src_strides.begin();
+    Dims outer;
+    std::vector<int64_t> outer_src, outer_dst;
+    for (size_t i = 0; i + 1 < rank; ++i) {
+      if (i == d) continue;
+      outer.push_back(dims[i]);
+      outer_src.push_back(src_strides[i]);
+      outer_dst.push_back(dst_strides[i]);
+    }
+    for_each_strided(outer, outer_src, outer_dst, [&](int64_t so, int64_t dso, int64_t ss, int64_t ds, int64_t n) {
+      for (int64_t k = 0; k < n; ++k) {
+        copy_plane_tiled(s + so + k * ss, src_strides[rank - 1], t + dso + k * ds, dst_strides[d], dims[d],
+                         dims[rank - 1]);
+      }
+    });
+    return;
+  }
   for_each_strided(dims, src_strides, dst_strides,
                    [&](int64_t so, int64_t dso, int64_t ss, int64_t ds, int64_t n) {
                      if (ss == 1 && ds == 1) {
