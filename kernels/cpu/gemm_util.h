@@ -4,6 +4,7 @@
 // the round-half-to-even saturating quantization of QuantizeLinear.
 #include <Eigen/Core>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <condition_variable>
 #include <cstdint>
@@ -45,6 +46,7 @@ class ThreadPool {
     n_ = n;
     next_ = 0;
     done_ = 0;
+    epoch_.fetch_add(1, std::memory_order_release);
     cv_.notify_all();
     in_pool_ = true;
     while (next_ < n_) run_one(lock);
@@ -77,13 +79,18 @@ class ThreadPool {
     if (++done_ == n_) done_cv_.notify_all();
   }
 
+  // Spins a little before sleeping: waking a sleeping thread costs tens of microseconds,
+  // as much as a small kernel.
   void work() {
     in_pool_ = true;
-    std::unique_lock<std::mutex> lock(mu_);
+    uint64_t seen = 0;
     for (;;) {
-      cv_.wait(lock, [&] { return stop_ || next_ < n_; });
+      for (int i = 0; i < 20000 && epoch_.load(std::memory_order_acquire) == seen; ++i) __builtin_ia32_pause();
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stop_ || epoch_.load() != seen; });
       if (stop_) return;
-      run_one(lock);
+      seen = epoch_.load();
+      while (next_ < n_) run_one(lock);
     }
   }
 
@@ -92,6 +99,7 @@ class ThreadPool {
   std::condition_variable cv_, done_cv_;
   const std::function<void(int64_t)>* fn_ = nullptr;
   int64_t n_ = 0, next_ = 0, done_ = 0;
+  std::atomic<uint64_t> epoch_{0};  // bumped per call
   bool stop_ = false;
   static inline thread_local bool in_pool_ = false;
 };

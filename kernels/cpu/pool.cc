@@ -1,5 +1,6 @@
 // MaxPool, AveragePool, LpPool, their Global forms, and MaxUnpool. Each (n, c) plane is
 // pooled on its own; planes are spread over the thread pool.
+#include <array>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -39,35 +40,52 @@ DimRange dim_range(int64_t start, int64_t k, int64_t dil, int64_t in, int64_t pa
   return r;
 }
 
-// Pools one plane x (w.in) into y (w.out); idx (may be null) gets MaxPool's indices,
+// dim_range for every output position of each of the three dims.
+struct WindowRanges {
+  std::array<std::vector<DimRange>, 3> r;
+  explicit WindowRanges(const Window& w) {
+    for (int d = 0; d < 3; ++d) {
+      for (int64_t o = 0; o < w.out[d]; ++o) {
+        r[d].push_back(dim_range(o * w.stride[d] - w.pad[d], w.kernel[d], w.dil[d], w.in[d], w.pad_end[d]));
+      }
+    }
+  }
+};
+
+// Pools one plane x (w.in) into y (w.out); with Indices, idx gets MaxPool's indices,
 // offset by `base`.
-template <typename T>
-void pool_plane(const T* x, T* y, int64_t* idx, int64_t base, const Window& w, const PoolParams& pp) {
+template <typename T, PoolKind Kind, bool Indices>
+void pool_plane(const T* x, T* y, int64_t* idx, int64_t base, const Window& w, const WindowRanges& wr,
+                const PoolParams& pp) {
   using Acc = std::conditional_t<std::is_floating_point_v<T> || is_low_float_v<T>, double, T>;
   int64_t o = 0;
   for (int64_t o0 = 0; o0 < w.out[0]; ++o0) {
-    const DimRange r0 = dim_range(o0 * w.stride[0] - w.pad[0], w.kernel[0], w.dil[0], w.in[0], w.pad_end[0]);
+    const DimRange& r0 = wr.r[0][o0];
     for (int64_t o1 = 0; o1 < w.out[1]; ++o1) {
-      const DimRange r1 = dim_range(o1 * w.stride[1] - w.pad[1], w.kernel[1], w.dil[1], w.in[1], w.pad_end[1]);
+      const DimRange& r1 = wr.r[1][o1];
       for (int64_t o2 = 0; o2 < w.out[2]; ++o2, ++o) {
+        const DimRange& r2 = wr.r[2][o2];
         const int64_t s2 = o2 * w.stride[2] - w.pad[2];
-        const DimRange r2 = dim_range(s2, w.kernel[2], w.dil[2], w.in[2], w.pad_end[2]);
-        Acc acc = pp.kind == PoolKind::kMax ? Acc(std::numeric_limits<T>::lowest()) : Acc(0);
+        Acc acc = Kind == PoolKind::kMax ? Acc(std::numeric_limits<T>::lowest()) : Acc(0);
         int64_t best = -1;
         for (int64_t k0 = r0.lo; k0 < r0.hi; ++k0) {
           const int64_t i0 = o0 * w.stride[0] - w.pad[0] + k0 * w.dil[0];
           for (int64_t k1 = r1.lo; k1 < r1.hi; ++k1) {
             const int64_t i1 = o1 * w.stride[1] - w.pad[1] + k1 * w.dil[1];
-            const T* row = x + (i0 * w.in[1] + i1) * w.in[2];
+            const T* row = x + (i0 * w.in[1] + i1) * w.in[2] + s2;
             for (int64_t k2 = r2.lo; k2 < r2.hi; ++k2) {
-              const int64_t i2 = s2 + k2 * w.dil[2];
-              const Acc v = static_cast<Acc>(row[i2]);
-              if (pp.kind == PoolKind::kMax) {
-                if (v > acc || best < 0) {
-                  acc = v;
-                  best = pp.col_major_indices ? (i2 * w.in[1] + i1) * w.in[0] + i0 : (i0 * w.in[1] + i1) * w.in[2] + i2;
+              const Acc v = static_cast<Acc>(row[k2 * w.dil[2]]);
+              if constexpr (Kind == PoolKind::kMax) {
+                if constexpr (Indices) {
+                  if (v > acc || best < 0) {
+                    acc = v;
+                    const int64_t i2 = s2 + k2 * w.dil[2];
+                    best = pp.col_major_indices ? (i2 * w.in[1] + i1) * w.in[0] + i0 : (i0 * w.in[1] + i1) * w.in[2] + i2;
+                  }
+                } else {
+                  acc = v > acc ? v : acc;
                 }
-              } else if (pp.kind == PoolKind::kAvg) {
+              } else if constexpr (Kind == PoolKind::kAvg) {
                 acc += v;
               } else {
                 acc += static_cast<Acc>(std::pow(std::abs(static_cast<double>(v)), pp.p));
@@ -75,18 +93,32 @@ void pool_plane(const T* x, T* y, int64_t* idx, int64_t base, const Window& w, c
             }
           }
         }
-        if (pp.kind == PoolKind::kAvg) {
+        if constexpr (Kind == PoolKind::kAvg) {
           const int64_t n = pp.count_include_pad ? r0.padded * r1.padded * r2.padded
                                                  : (r0.hi - r0.lo) * (r1.hi - r1.lo) * (r2.hi - r2.lo);
           acc = n > 0 ? acc / Acc(n) : Acc(0);
-        } else if (pp.kind == PoolKind::kLp) {
+        } else if constexpr (Kind == PoolKind::kLp) {
           acc = static_cast<Acc>(std::pow(static_cast<double>(acc), 1.0 / pp.p));
         }
         y[o] = static_cast<T>(acc);
-        if (idx) idx[o] = base + best;
+        if constexpr (Indices) idx[o] = base + best;
       }
     }
   }
+}
+
+template <typename T, PoolKind Kind, bool Indices>
+void pool_planes(const HostTensor& x, HostTensor& y, int64_t* idx, const Window& w, const PoolParams& pp) {
+  const WindowRanges wr(w);
+  const int64_t planes = x.dim(0) * x.dim(1);
+  const T* px = x.data<T>();
+  T* py = y.mutable_data<T>();
+  parallel_for(planes, double(planes) * w.out_size() * w.kernel_size(), [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      pool_plane<T, Kind, Indices>(px + p * w.in_size(), py + p * w.out_size(), idx ? idx + p * w.out_size() : nullptr,
+                                   p * w.in_size(), w, wr, pp);
+    }
+  });
 }
 
 void pool(KernelContext& ctx, PoolParams pp, const char* what) {
@@ -101,17 +133,16 @@ void pool(KernelContext& ctx, PoolParams pp, const char* what) {
   HostTensor& y = ctx.allocate_output(0, x.dtype(), out);
   int64_t* idx = nullptr;
   if (ctx.output_wanted(1)) idx = ctx.allocate_output(1, DataType::kInt64, out).mutable_data<int64_t>();
-  const int64_t planes = x.dim(0) * x.dim(1);
   dispatch_numeric(x.dtype(), what, [&](auto tag) {
     using T = decltype(tag);
-    const T* px = x.data<T>();
-    T* py = y.mutable_data<T>();
-    parallel_for(planes, double(planes) * w.out_size() * w.kernel_size(), [&](int64_t p0, int64_t p1) {
-      for (int64_t p = p0; p < p1; ++p) {
-        pool_plane<T>(px + p * w.in_size(), py + p * w.out_size(), idx ? idx + p * w.out_size() : nullptr,
-                      p * w.in_size(), w, pp);
-      }
-    });
+    switch (pp.kind) {
+      case PoolKind::kMax:
+        if (idx) pool_planes<T, PoolKind::kMax, true>(x, y, idx, w, pp);
+        else pool_planes<T, PoolKind::kMax, false>(x, y, nullptr, w, pp);
+        break;
+      case PoolKind::kAvg: pool_planes<T, PoolKind::kAvg, false>(x, y, nullptr, w, pp); break;
+      case PoolKind::kLp: pool_planes<T, PoolKind::kLp, false>(x, y, nullptr, w, pp); break;
+    }
   });
 }
 
