@@ -153,18 +153,10 @@ AxisPlan plan_axis(const ResizeSpec& s, int64_t in, int64_t out, double scale, d
     interp_coeffs(s, x == fl ? 1.0 : x - fl, scale, c);
     const int n = static_cast<int>(c.size());
     p.taps = n;
-    // The n taps nearest to x, ties to the smaller index (as the reference picks them).
-    const int64_t pad = (n + 1) / 2;
-    const double xp = x + static_cast<double>(pad);
-    const double pf = std::floor(xp);
-    const double frac = xp - pf;
-    int64_t offset;
-    if (n % 2 == 0) {
-      offset = frac == 0 ? -(n / 2) : -(n / 2) + 1;
-    } else {
-      offset = frac <= 0.5 ? -((n - 1) / 2) : -((n - 1) / 2) + 1;
-    }
-    const int64_t start = static_cast<int64_t>(pf) + offset - pad;
+    // The n taps around x: an exact integer x counts as ratio 1 from x - 1 (as in the
+    // reference), so both cases start at floor(ratio-adjusted x) - n/2 + 1.
+    const int64_t base = static_cast<int64_t>(fl) - (x == fl ? 1 : 0);
+    const int64_t start = base - n / 2 + 1;
     double sum = 0;
     for (int k = 0; k < n; ++k) {
       const int64_t i = start + k;
