@@ -13,6 +13,8 @@
 #define __AVX512DQ__ 1
 #define __AVX512VL__ 1
 #define __AVX512BW__ 1
+// Eigen's AVX-512 paths trip a false -Wmaybe-uninitialized inside GCC's intrinsics.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #define Eigen graft_eigen_avx512
 #define GRAFT_SIMD_NS avx512
 #define GRAFT_SIMD_ENTRY_POINTS

@@ -217,8 +217,7 @@ EinsumTerm parse_term(const KernelContext& ctx, const std::string& s, int64_t ra
 }
 
 template <typename T>
-void einsum_compute(const std::vector<const HostTensor*>& ins, const std::vector<EinsumTerm>& terms,
-                    const std::vector<int>& order, const std::vector<int64_t>& size,
+void einsum_compute(const std::vector<const HostTensor*>& ins, const std::vector<int>& order, const std::vector<int64_t>& size,
                     const std::vector<std::vector<int64_t>>& in_strides, const std::vector<int64_t>& out_stride,
                     T* y) {
   using Acc = std::conditional_t<std::is_floating_point_v<T>, double, T>;
@@ -321,7 +320,7 @@ void einsum(KernelContext& ctx) {
   dispatch_numeric(dtype, "Einsum", [&](auto tag) {
     using T = decltype(tag);
     if constexpr (is_low_float_v<T>) unsupported_dtype(dtype, "Einsum");
-    else einsum_compute<T>(ins, terms, order, size, in_strides, out_stride, y.mutable_data<T>());
+    else einsum_compute<T>(ins, order, size, in_strides, out_stride, y.mutable_data<T>());
   });
   ctx.set_output(0, narrow_from_float(y, ctx.input(0).dtype()));
 }
