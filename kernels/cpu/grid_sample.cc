@@ -111,27 +111,31 @@ void sample(const HostTensor& x, const std::vector<double>& grid, HostTensor& y,
   const T* src = x.data<T>();
   T* dst = y.mutable_data<T>();
   std::vector<Taps> taps(r);
-  std::vector<int64_t> offs;
-  std::vector<A> ws;
+  // The cartesian product of the taps (zeros dropped), built in reused buffers.
+  size_t max_terms = 1;
+  for (size_t i = 0; i < r; ++i) max_terms *= 4;
+  std::vector<int64_t> offs, next_offs;
+  std::vector<A> ws, next_ws;
+  for (auto* v : {&offs, &next_offs}) v->reserve(max_terms);
+  for (auto* v : {&ws, &next_ws}) v->reserve(max_terms);
   for (int64_t n = 0; n < n_batch; ++n) {
     for (int64_t p = 0; p < points; ++p) {
       const double* g = grid.data() + (n * points + p) * static_cast<int64_t>(r);
       for (size_t i = 0; i < r; ++i) taps[i] = axis_taps(g[r - 1 - i], axes[i], align, mode, pad);
-      // The cartesian product of the taps, zeros dropped.
       offs.assign(1, 0);
       ws.assign(1, A(1));
       for (size_t i = 0; i < r; ++i) {
-        std::vector<int64_t> no;
-        std::vector<A> nw;
+        next_offs.clear();
+        next_ws.clear();
         for (size_t q = 0; q < offs.size(); ++q) {
           for (int k = 0; k < taps[i].n; ++k) {
             if (taps[i].idx[k] < 0) continue;
-            no.push_back(offs[q] + taps[i].idx[k] * strides[i]);
-            nw.push_back(ws[q] * static_cast<A>(taps[i].w[k]));
+            next_offs.push_back(offs[q] + taps[i].idx[k] * strides[i]);
+            next_ws.push_back(ws[q] * static_cast<A>(taps[i].w[k]));
           }
         }
-        offs.swap(no);
-        ws.swap(nw);
+        offs.swap(next_offs);
+        ws.swap(next_ws);
       }
       for (int64_t c = 0; c < channels; ++c) {
         const T* s = src + (n * channels + c) * plane;

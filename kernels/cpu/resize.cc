@@ -369,6 +369,56 @@ Dims dims_from_scales(const KernelContext& ctx, const Dims& in, const std::vecto
   return out;
 }
 
+// The resized axes (opset 18's `axes`, else all), non-negative.
+std::vector<int64_t> resize_axes(const KernelContext& ctx, int64_t rank) {
+  std::vector<int64_t> axes = ctx.opset() >= 18 ? ctx.attr_ints("axes") : std::vector<int64_t>();
+  for (int64_t& a : axes) a = normalize_axis(ctx, a, rank);
+  if (axes.empty()) {
+    axes.resize(rank);
+    std::iota(axes.begin(), axes.end(), 0);
+  }
+  return axes;
+}
+
+void check_count(const KernelContext& ctx, const char* what, size_t got, size_t want) {
+  if (got != want) ctx.fail(std::string(what) + " has " + std::to_string(got) + " values, expected " + std::to_string(want));
+}
+
+// roi over `axes` ([starts..., ends...]) expanded to every axis of a rank-`rank` input.
+std::vector<double> expand_roi(const KernelContext& ctx, const std::vector<double>& roi_in, const std::vector<int64_t>& axes,
+                               int64_t rank) {
+  const size_t na = axes.size();
+  check_count(ctx, "roi", roi_in.size(), 2 * na);
+  std::vector<double> roi(rank, 0.0);
+  roi.resize(2 * rank, 1.0);
+  for (size_t i = 0; i < na; ++i) {
+    roi[axes[i]] = roi_in[i];
+    roi[rank + axes[i]] = roi_in[na + i];
+  }
+  return roi;
+}
+
+// Output dims and per-axis scales from the `sizes` input, honouring keep_aspect_ratio_policy.
+void apply_sizes(const KernelContext& ctx, const Dims& in, const std::vector<int64_t>& axes, const std::vector<int64_t>& sizes,
+                 Dims& out, std::vector<double>& scales) {
+  check_count(ctx, "sizes", sizes.size(), axes.size());
+  for (size_t i = 0; i < axes.size(); ++i) {
+    if (sizes[i] < 0) ctx.fail("sizes has a negative value");
+    const int64_t a = axes[i];
+    out[a] = sizes[i];
+    scales[a] = in[a] ? static_cast<double>(sizes[i]) / static_cast<double>(in[a]) : 1.0;
+  }
+  const std::string policy = ctx.opset() >= 18 ? ctx.attr_string("keep_aspect_ratio_policy", "stretch") : "stretch";
+  if (policy == "stretch") return;
+  if (policy != "not_larger" && policy != "not_smaller") ctx.fail("unsupported keep_aspect_ratio_policy '" + policy + "'");
+  double sc = scales[axes[0]];
+  for (int64_t a : axes) sc = policy == "not_larger" ? std::min(sc, scales[a]) : std::max(sc, scales[a]);
+  for (int64_t a : axes) {
+    scales[a] = sc;
+    out[a] = static_cast<int64_t>(sc * static_cast<double>(in[a]) + 0.5);
+  }
+}
+
 void resize(KernelContext& ctx) {
   const HostTensor& x = ctx.input(0);
   const int64_t rank = static_cast<int64_t>(x.rank());
@@ -378,50 +428,19 @@ void resize(KernelContext& ctx) {
     run_resize(ctx, s, dims_from_scales(ctx, x.dims(), scales), scales, {});
     return;
   }
-  std::vector<int64_t> axes = ctx.opset() >= 18 ? ctx.attr_ints("axes") : std::vector<int64_t>();
-  for (int64_t& a : axes) a = normalize_axis(ctx, a, rank);
-  if (axes.empty()) {
-    axes.resize(rank);
-    std::iota(axes.begin(), axes.end(), 0);
-  }
-  const size_t na = axes.size();
-  std::vector<double> roi_in = input_doubles(ctx, 1), scales_in = input_doubles(ctx, 2);
+  const std::vector<int64_t> axes = resize_axes(ctx, rank);
+  const std::vector<double> roi_in = input_doubles(ctx, 1), scales_in = input_doubles(ctx, 2);
   const std::vector<int64_t> sizes_in = ctx.has_input(3) ? ctx.input_int64s(3) : std::vector<int64_t>();
-  if (!scales_in.empty() && !sizes_in.empty()) ctx.fail("only one of scales and sizes may be given");
-  if (scales_in.empty() && sizes_in.empty()) ctx.fail("one of scales and sizes must be given");
-  // Expand to every axis of X.
+  if (scales_in.empty() == sizes_in.empty()) ctx.fail("exactly one of scales and sizes must be given (non-empty)");
   std::vector<double> scales(rank, 1.0), roi;
   Dims out = x.dims();
-  if (!roi_in.empty() && s.coord == Coord::kTfCropAndResize) {
-    if (roi_in.size() != 2 * na) ctx.fail("roi has " + std::to_string(roi_in.size()) + " values, expected " + std::to_string(2 * na));
-    roi.assign(rank, 0.0);
-    roi.resize(2 * rank, 1.0);
-    for (size_t i = 0; i < na; ++i) {
-      roi[axes[i]] = roi_in[i];
-      roi[rank + axes[i]] = roi_in[na + i];
-    }
-  }
+  if (!roi_in.empty() && s.coord == Coord::kTfCropAndResize) roi = expand_roi(ctx, roi_in, axes, rank);
   if (!scales_in.empty()) {
-    if (scales_in.size() != na) ctx.fail("scales has " + std::to_string(scales_in.size()) + " values, expected " + std::to_string(na));
-    for (size_t i = 0; i < na; ++i) scales[axes[i]] = scales_in[i];
+    check_count(ctx, "scales", scales_in.size(), axes.size());
+    for (size_t i = 0; i < axes.size(); ++i) scales[axes[i]] = scales_in[i];
     out = dims_from_scales(ctx, x.dims(), scales);
   } else {
-    if (sizes_in.size() != na) ctx.fail("sizes has " + std::to_string(sizes_in.size()) + " values, expected " + std::to_string(na));
-    for (size_t i = 0; i < na; ++i) {
-      if (sizes_in[i] < 0) ctx.fail("sizes has a negative value");
-      out[axes[i]] = sizes_in[i];
-      scales[axes[i]] = x.dim(axes[i]) ? static_cast<double>(sizes_in[i]) / static_cast<double>(x.dim(axes[i])) : 1.0;
-    }
-    const std::string policy = ctx.opset() >= 18 ? ctx.attr_string("keep_aspect_ratio_policy", "stretch") : "stretch";
-    if (policy != "stretch") {
-      if (policy != "not_larger" && policy != "not_smaller") ctx.fail("unsupported keep_aspect_ratio_policy '" + policy + "'");
-      double sc = scales[axes[0]];
-      for (int64_t a : axes) sc = policy == "not_larger" ? std::min(sc, scales[a]) : std::max(sc, scales[a]);
-      for (int64_t a : axes) {
-        scales[a] = sc;
-        out[a] = static_cast<int64_t>(sc * static_cast<double>(x.dim(a)) + 0.5);
-      }
-    }
+    apply_sizes(ctx, x.dims(), axes, sizes_in, out, scales);
   }
   run_resize(ctx, s, out, scales, roi);
 }
