@@ -10,7 +10,7 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler
   libonnx-dev libonnx-testdata
   libeigen3-dev libcli11-dev nlohmann-json3-dev
-  libgtest-dev
+  libgtest-dev zlib1g-dev
 )
 
 missing=()

@@ -29,6 +29,7 @@ run_graft() {
 }
 
 contains() { grep -qF -- "$2" "$1"; }
+not() { ! "$@"; }
 one_line() { [[ $(wc -l <"$1") -eq 1 ]]; }
 
 check "help lists subcommands" run_graft 0 --help
@@ -71,6 +72,79 @@ check "threshold needs --external-data" run_graft nonzero convert "$model" -o "$
 check "embed and external exclude each other" run_graft nonzero convert "$model" -o "$tmp/x.onnx" --embed-weights --external-data w.bin
 check "no output after flag errors" test ! -e "$tmp/x.onnx"
 check "no subcommand fails" run_graft nonzero
+
+# graft run: the CPU engine on a tiny Add/Identity model (x[batch,3] + bias[3]; Identity(ids[batch])).
+tiny=testdata/models/add_identity.onnx
+check "help names run" run_graft 0 --help
+check "help names run (2)" contains "$tmp/out" "graft run"
+check "run --help" run_graft 0 run --help
+check "run --help has examples" contains "$tmp/out" "Examples:"
+check "run --help shows --inputs" contains "$tmp/out" "graft run model.onnx --inputs"
+check "run with random inputs" run_graft 0 run "$tiny"
+check "run names the outputs" contains "$tmp/out" "y/sum:0"
+check "run shows output shapes" contains "$tmp/out" "[1, 3]"
+check "run says the inputs are random" contains "$tmp/out" "random, seed 0"
+check "run --input-shapes" run_graft 0 run "$tiny" --input-shapes x:4x3
+check "--input-shapes sets the symbolic dim everywhere" contains "$tmp/out" "int64    [4]"
+check "run --save-outputs" run_graft 0 run "$tiny" --seed 5 --input-shapes x:2x3 --save-outputs "$tmp/run_a"
+for f in y_sum_0.pb y_sum_0.npy ids_out.pb ids_out.npy; do
+  check "--save-outputs wrote $f" test -s "$tmp/run_a/$f"
+done
+check "run is deterministic for a seed" run_graft 0 run "$tiny" --seed 5 --input-shapes x:2x3 --save-outputs "$tmp/run_b"
+check "same seed, same outputs" cmp -s "$tmp/run_a/y_sum_0.npy" "$tmp/run_b/y_sum_0.npy"
+check "run with another seed" run_graft 0 run "$tiny" --seed 6 --input-shapes x:2x3 --save-outputs "$tmp/run_c"
+check "another seed, other outputs" not cmp -s "$tmp/run_a/y_sum_0.npy" "$tmp/run_c/y_sum_0.npy"
+check "run --json" run_graft 0 run "$tiny" --json
+check "run --json names the backend" contains "$tmp/out" '"backend": "cpu"'
+check "run --json names the outputs" contains "$tmp/out" '"name": "y/sum:0"'
+check "run --backend cpu" run_graft 0 run "$tiny" --backend cpu
+
+# Inputs from files: a folder of .npy, and TensorProto files in graph-input order.
+check "run --inputs folder of .npy" run_graft 0 run "$tiny" --inputs testdata/reference/add_identity/inputs --save-outputs "$tmp/run_ref"
+check "outputs match onnxruntime's" cmp -s "$tmp/run_ref/ids_out.npy" testdata/reference/add_identity/outputs/ids_out.npy
+mkdir -p "$tmp/pb_inputs"
+cp "$tmp/run_a/y_sum_0.pb" "$tmp/pb_inputs/input_0.pb"      # x: float32[2, 3]
+cp "$tmp/run_a/ids_out.pb" "$tmp/pb_inputs/input_2.pb"      # ids: int64[2]
+cp testdata/reference/add_identity/inputs/bias.npy "$tmp/pb_inputs/"
+check "run --inputs input_N.pb" run_graft 0 run "$tiny" --inputs "$tmp/pb_inputs"
+check "run --inputs names the files" contains "$tmp/out" "input_0.pb"
+
+# Errors: one line, nonzero exit, naming what is wrong.
+bad_inputs() {  # bad_inputs NAME SOURCE: the reference inputs with NAME.npy replaced by SOURCE
+  rm -rf "$tmp/bad_in" && mkdir -p "$tmp/bad_in" && cp testdata/reference/add_identity/inputs/*.npy "$tmp/bad_in/"
+  cp "$2" "$tmp/bad_in/$1.npy"
+}
+bad_inputs bias testdata/reference/numpy/float32.npy    # float32[2, 3] for float32[3]
+check "wrong input shape fails" run_graft nonzero run "$tiny" --inputs "$tmp/bad_in" --save-outputs "$tmp/bad_out"
+check "wrong input shape error names the input" contains "$tmp/err" "input 'bias': expected float32[3], got float32[2, 3]"
+check "wrong input shape error is one line" one_line "$tmp/err"
+check "no outputs after a failed run" test ! -e "$tmp/bad_out"
+bad_inputs ids testdata/reference/numpy/int32.npy       # int32 for int64
+check "wrong input type fails" run_graft nonzero run "$tiny" --inputs "$tmp/bad_in"
+check "wrong input type error" contains "$tmp/err" "wrong element type"
+check "wrong input type error is one line" one_line "$tmp/err"
+check "run with batch 4" run_graft 0 run "$tiny" --input-shapes x:4x3 --save-outputs "$tmp/run_d"
+bad_inputs x "$tmp/run_d/y_sum_0.npy"                    # float32[4, 3] beside ids int64[2]
+check "symbolic dims must agree" run_graft nonzero run "$tiny" --inputs "$tmp/bad_in"
+check "symbolic dim error" contains "$tmp/err" "'batch' is 2 here but 4 in another input"
+check "symbolic dim error is one line" one_line "$tmp/err"
+check "--input-shapes with --inputs is refused" run_graft nonzero run "$tiny" --inputs "$tmp/bad_in" --input-shapes x:4x3
+check "--input-shapes with --inputs error" contains "$tmp/err" "--input-shapes"
+check "missing input fails" run_graft nonzero run "$tiny" --inputs testdata/reference/numpy/stored.npz
+check "missing input is named" contains "$tmp/err" "input 'bias'"
+check "missing input error is one line" one_line "$tmp/err"
+check "bad --input-shapes fails" run_graft nonzero run "$tiny" --input-shapes x:4x5
+check "bad --input-shapes error" contains "$tmp/err" "dim 1 is fixed at 3"
+check "bad --input-shapes error is one line" one_line "$tmp/err"
+check "other backends are refused" run_graft nonzero run "$tiny" --backend gpu
+check "backend error names cpu" contains "$tmp/err" "'cpu' is the only backend"
+check "backend error is one line" one_line "$tmp/err"
+check "unsupported ops fail" run_graft nonzero run testdata/models/attributes_all.onnx
+check "unsupported ops are named" contains "$tmp/err" "have no CPU kernel"
+check "unsupported ops error is one line" one_line "$tmp/err"
+check "unknown input file fails" run_graft nonzero run "$tiny" --inputs testdata/reference/numpy/float32.npy
+check "unknown input file is named" contains "$tmp/err" "float32.npy"
+check "run on a missing model fails" run_graft nonzero run "$tmp/none.onnx"
 
 # inspect works on every model we have, in every output form.
 inspect_all() {

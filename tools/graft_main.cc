@@ -15,7 +15,8 @@ constexpr const char* kDescription =
     "  graft inspect model.onnx                 summary: inputs, outputs, ops, parameters\n"
     "  graft inspect model.onnx --nodes --json  every node, as JSON\n"
     "  graft convert model.onnx -o out.onnx --external-data out.weights\n"
-    "  graft conformance /usr/share/libonnx-testdata/data\n";
+    "  graft conformance /usr/share/libonnx-testdata/data\n"
+    "  graft run model.onnx --inputs inputs.npz --save-outputs out/\n";
 
 }  // namespace
 
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   add(graft::tools::add_inspect_command);
   add(graft::tools::add_convert_command);
   add(graft::tools::add_conformance_command);
+  add(graft::tools::add_run_command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
