@@ -16,6 +16,11 @@ void float_map(KernelContext& ctx) {
   unary_op(ctx, float_types(op_name(ctx)), F{});
 }
 
+template <typename F, typename Vec>
+void float_map_vec(KernelContext& ctx) {
+  unary_op_vec(ctx, float_types(op_name(ctx)), F{}, Vec{});
+}
+
 template <typename T>
 T sigmoid(T x) {
   return 1 / (1 + std::exp(-x));
@@ -37,7 +42,10 @@ void relu(KernelContext& ctx) {
 
 void leaky_relu(KernelContext& ctx) {
   const float alpha = ctx.attr_float("alpha", 0.01f);
-  unary_op(ctx, float_types("LeakyRelu"), [alpha](auto x) { return x < 0 ? alpha * x : x; });
+  unary_op(ctx, float_types("LeakyRelu"), [alpha](auto x) {
+    using C = decltype(x);
+    return x * (x < 0 ? C(alpha) : C(1));  // a select, not a branch: vectorizes
+  });
 }
 
 void elu(KernelContext& ctx) {
@@ -95,7 +103,7 @@ void prelu(KernelContext& ctx) {
   HostTensor& y = ctx.allocate_output(0, x.dtype(), x.dims());
   dispatch_numeric(x.dtype(), "PRelu", [&](auto tag) {
     using T = decltype(tag);
-    auto op = in_arith<T>([](auto v, auto s) { return v < 0 ? decltype(v)(v * s) : v; });
+    auto op = in_arith<T>([](auto v, auto s) { return v * (v < 0 ? s : decltype(s)(1)); });
     broadcast_binary(x.data<T>(), x.dims(), slope.data<T>(), ds, y.mutable_data<T>(), x.dims(), op);
   });
 }
@@ -138,7 +146,8 @@ GRAFT_CPU_KERNEL("", ThresholdedRelu, 1, thresholded_relu);
 GRAFT_CPU_KERNEL("", Shrink, 1, shrink);
 GRAFT_CPU_KERNEL("", PRelu, 1, prelu);
 GRAFT_CPU_KERNEL("", Clip, 1, clip);
-GRAFT_CPU_KERNEL("", Sigmoid, 1, float_map<decltype([](auto x) { return sigmoid(x); })>);
+GRAFT_CPU_KERNEL("", Sigmoid, 1,
+                 (float_map_vec<decltype([](auto x) { return sigmoid(x); }), decltype([](const auto& a) { return a.logistic(); })>));
 GRAFT_CPU_KERNEL("", Softplus, 1, float_map<decltype([](auto x) { return softplus(x); })>);
 GRAFT_CPU_KERNEL("", Softsign, 1, float_map<decltype([](auto x) { return x / (1 + std::abs(x)); })>);
 GRAFT_CPU_KERNEL("", HardSwish, 1, float_map<decltype([](auto x) { return x * clamp01(x / 6 + decltype(x)(0.5)); })>);

@@ -158,7 +158,7 @@ void variadic(KernelContext& ctx, const char* what, bool mean, F f) {
     for (size_t i = 2; i < n; ++i) broadcast_binary(py, dy, ctx.input(i).data<T>(), ctx.input(i).dims(), py, dy, op);
     if (mean) {
       const arith_t<T> count = static_cast<arith_t<T>>(n);
-      for (int64_t i = 0; i < y.numel(); ++i) py[i] = static_cast<T>(static_cast<arith_t<T>>(py[i]) / count);
+      for_n(y.numel(), [&](int64_t i) { py[i] = static_cast<T>(static_cast<arith_t<T>>(py[i]) / count); });
     }
   });
 }

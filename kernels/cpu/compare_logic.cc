@@ -43,7 +43,7 @@ void select(const bool* c, const T* x, const T* y, T* out, const Dims& dc, const
             const Dims& dout) {
   const int64_t n = num_elements(dout);
   if (num_elements(dc) == n && num_elements(dx) == n && num_elements(dy) == n) {
-    for (int64_t i = 0; i < n; ++i) out[i] = c[i] ? x[i] : y[i];
+    for_n(n, [&](int64_t i) { out[i] = c[i] ? x[i] : y[i]; });
     return;
   }
   Dims o = dout;

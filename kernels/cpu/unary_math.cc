@@ -2,6 +2,8 @@
 // Floor, Round, trigonometric and hyperbolic functions; IsNaN and IsInf.
 #include <cmath>
 
+#include <unsupported/Eigen/SpecialFunctions>  // Array::erf
+
 #include "kernels/cpu/elementwise_util.h"
 
 namespace graft::cpu {
@@ -11,6 +13,10 @@ namespace {
 template <typename F>
 void float_map(KernelContext& ctx) {
   unary_op(ctx, float_types(ctx.node().op_type.c_str()), F{});
+}
+template <typename F, typename Vec>
+void float_map_vec(KernelContext& ctx) {
+  unary_op_vec(ctx, float_types(ctx.node().op_type.c_str()), F{}, Vec{});
 }
 template <typename F>
 void numeric_map(KernelContext& ctx) {
@@ -62,10 +68,13 @@ GRAFT_CPU_KERNEL("", Abs, 1, numeric_map<decltype([](auto x) { return abs_of(x);
 GRAFT_CPU_KERNEL("", Neg, 1, numeric_map<decltype([](auto x) { return -x; })>);
 GRAFT_CPU_KERNEL("", Sign, 1, numeric_map<decltype([](auto x) { return sign_of(x); })>);
 GRAFT_CPU_KERNEL("", Reciprocal, 1, float_map<decltype([](auto x) { return 1 / x; })>);
-GRAFT_CPU_KERNEL("", Sqrt, 1, float_map<decltype([](auto x) { return std::sqrt(x); })>);
-GRAFT_CPU_KERNEL("", Exp, 1, float_map<decltype([](auto x) { return std::exp(x); })>);
-GRAFT_CPU_KERNEL("", Log, 1, float_map<decltype([](auto x) { return std::log(x); })>);
-GRAFT_CPU_KERNEL("", Erf, 1, float_map<decltype([](auto x) { return std::erf(x); })>);
+GRAFT_CPU_KERNEL("", Sqrt, 1,
+                 (float_map_vec<decltype([](auto x) { return std::sqrt(x); }), decltype([](const auto& a) { return a.sqrt(); })>));
+GRAFT_CPU_KERNEL("", Exp, 1, float_map<decltype([](auto x) { return std::exp(x); })>);  // glibc expf beats Eigen's SSE2 exp
+GRAFT_CPU_KERNEL("", Log, 1,
+                 (float_map_vec<decltype([](auto x) { return std::log(x); }), decltype([](const auto& a) { return a.log(); })>));
+GRAFT_CPU_KERNEL("", Erf, 1,
+                 (float_map_vec<decltype([](auto x) { return std::erf(x); }), decltype([](const auto& a) { return a.erf(); })>));
 GRAFT_CPU_KERNEL("", Ceil, 1, float_map<decltype([](auto x) { return std::ceil(x); })>);
 GRAFT_CPU_KERNEL("", Floor, 1, float_map<decltype([](auto x) { return std::floor(x); })>);
 GRAFT_CPU_KERNEL("", Round, 1, float_map<decltype([](auto x) { return std::nearbyint(x); })>);  // half to even
@@ -77,7 +86,8 @@ GRAFT_CPU_KERNEL("", Acos, 1, float_map<decltype([](auto x) { return std::acos(x
 GRAFT_CPU_KERNEL("", Atan, 1, float_map<decltype([](auto x) { return std::atan(x); })>);
 GRAFT_CPU_KERNEL("", Sinh, 1, float_map<decltype([](auto x) { return std::sinh(x); })>);
 GRAFT_CPU_KERNEL("", Cosh, 1, float_map<decltype([](auto x) { return std::cosh(x); })>);
-GRAFT_CPU_KERNEL("", Tanh, 1, float_map<decltype([](auto x) { return std::tanh(x); })>);
+GRAFT_CPU_KERNEL("", Tanh, 1,
+                 (float_map_vec<decltype([](auto x) { return std::tanh(x); }), decltype([](const auto& a) { return a.tanh(); })>));
 GRAFT_CPU_KERNEL("", Asinh, 1, float_map<decltype([](auto x) { return std::asinh(x); })>);
 GRAFT_CPU_KERNEL("", Acosh, 1, float_map<decltype([](auto x) { return std::acosh(x); })>);
 GRAFT_CPU_KERNEL("", Atanh, 1, float_map<decltype([](auto x) { return std::atanh(x); })>);
