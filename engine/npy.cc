@@ -293,7 +293,8 @@ cpu::HostTensor parse_npy(std::string_view bytes, const std::string& source) {
   }
   const int64_t n = cpu::num_elements(dims);
   const std::string_view data = bytes.substr(header_start + header_len);
-  if (type->itemsize != 0 && static_cast<uint64_t>(n) > data.size() / type->itemsize) {
+  if (type->itemsize == 0) throw Error(source + ": numpy type '" + descr + "' has zero-size elements");
+  if (static_cast<uint64_t>(n) > data.size() / type->itemsize) {
     throw Error(source + ": truncated: " + descr + cpu::dims_str(dims) + " needs " +
                 std::to_string(static_cast<uint64_t>(n) * type->itemsize) + " bytes of data, the file has " +
                 std::to_string(data.size()));
@@ -553,6 +554,8 @@ std::vector<NpzEntry> read_npz(const std::string& path) {
       if (csize != usize) throw bad("stored entry '" + name + "' has different sizes");
       bytes = std::string_view(reinterpret_cast<const char*>(z + data), usize);
     } else if (method == 8) {
+      // Deflate expands at most about 1032:1; a larger claim is a corrupt header.
+      if (usize / 1032 > csize + 1) throw bad("entry '" + name + "' claims an impossible size");
       inflated = inflate_raw(z + data, csize, usize, what);
       bytes = inflated;
     } else {

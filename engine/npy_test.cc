@@ -144,6 +144,9 @@ TEST(Npy, RejectsBadFiles) {
   std::string other = good;
   other.replace(other.find("<f4"), 3, "<V4");
   EXPECT_NE(message(other).find("'<V4' is not supported"), std::string::npos) << message(other);
+  std::string zero = good;
+  zero.replace(zero.find("<f4"), 3, "<U0");
+  EXPECT_NE(message(zero).find("zero-size"), std::string::npos) << message(zero);
   std::string structured = good;
   structured.replace(structured.find("'<f4'"), 5, "[('a',");
   EXPECT_NE(message(structured).find("structured"), std::string::npos) << message(structured);
@@ -193,6 +196,33 @@ TEST(Npz, RoundTripsAndChecksCrc) {
   deflated[60] ^= 0x55;  // inside the first entry's deflate stream
   spit(dir + "/bad_deflate.npz", deflated);
   EXPECT_THROW(read_npz(dir + "/bad_deflate.npz"), Error);
+}
+
+// Cut and flipped files: an Error or a value, never a crash (run under --config=asan too).
+TEST(Npy, SurvivesCorruptFiles) {
+  const std::string dir = testing::make_temp_dir("npy_corrupt");
+  uint64_t rng = 12345;
+  auto next = [&] { return (rng = rng * 6364136223846793005ull + 1442695040888963407ull) >> 33; };
+  for (const char* name : {"float32.npy", "unicode.npy", "fortran_int32.npy", "big_endian_complex64.npy", "stored.npz",
+                           "compressed.npz"}) {
+    const std::string bytes = slurp(kDir + name);
+    const bool npz = std::string(name).ends_with(".npz");
+    for (int k = 0; k < 300; ++k) {
+      std::string b = k < 100 ? bytes.substr(0, k * bytes.size() / 100) : bytes;
+      if (k >= 100) {
+        for (int f = 0; f < 1 + k % 4; ++f) b[next() % b.size()] ^= static_cast<char>(1 + next() % 255);
+      }
+      try {
+        if (npz) {
+          spit(dir + "/t.npz", b);
+          read_npz(dir + "/t.npz");
+        } else {
+          parse_npy(b, name);
+        }
+      } catch (const Error&) {
+      }
+    }
+  }
 }
 
 // ---------------------------------------------------------------- inputs from files
