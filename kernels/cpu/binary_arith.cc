@@ -3,6 +3,7 @@
 // Sum, Mean.
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 
 #include "kernels/cpu/elementwise_util.h"
@@ -23,9 +24,26 @@ T divide(T x, T y) {
   }
 }
 
-void add(KernelContext& ctx) { arith_binary_op(ctx, numeric_types("Add"), [](auto x, auto y) { return x + y; }); }
-void sub(KernelContext& ctx) { arith_binary_op(ctx, numeric_types("Sub"), [](auto x, auto y) { return x - y; }); }
-void mul(KernelContext& ctx) { arith_binary_op(ctx, numeric_types("Mul"), [](auto x, auto y) { return x * y; }); }
+// a op b; integers wrap around (as in numpy) instead of overflowing into UB.
+template <typename T, typename Op>
+T wrapping(T a, T b, Op op) {
+  if constexpr (std::is_integral_v<T>) {
+    using U = std::make_unsigned_t<decltype(a + b)>;
+    return static_cast<T>(op(static_cast<U>(a), static_cast<U>(b)));
+  } else {
+    return op(a, b);
+  }
+}
+
+const auto plus = [](auto x, auto y) { return wrapping(x, y, std::plus<>{}); };
+
+void add(KernelContext& ctx) { arith_binary_op(ctx, numeric_types("Add"), plus); }
+void sub(KernelContext& ctx) {
+  arith_binary_op(ctx, numeric_types("Sub"), [](auto x, auto y) { return wrapping(x, y, std::minus<>{}); });
+}
+void mul(KernelContext& ctx) {
+  arith_binary_op(ctx, numeric_types("Mul"), [](auto x, auto y) { return wrapping(x, y, std::multiplies<>{}); });
+}
 void div(KernelContext& ctx) { arith_binary_op(ctx, numeric_types("Div"), [](auto x, auto y) { return divide(x, y); }); }
 
 // x^e for integer x and e, as numpy computes it (wrapping); negative e through floats.
@@ -170,8 +188,8 @@ void max(KernelContext& ctx) {
 void min(KernelContext& ctx) {
   variadic(ctx, "Min", false, [](auto a, auto b) { return (a < b || a != a) ? a : b; });
 }
-void sum(KernelContext& ctx) { variadic(ctx, "Sum", false, [](auto a, auto b) { return a + b; }); }
-void mean(KernelContext& ctx) { variadic(ctx, "Mean", true, [](auto a, auto b) { return a + b; }); }
+void sum(KernelContext& ctx) { variadic(ctx, "Sum", false, plus); }
+void mean(KernelContext& ctx) { variadic(ctx, "Mean", true, plus); }
 
 }  // namespace
 
