@@ -8,19 +8,6 @@
 namespace graft::cpu {
 namespace {
 
-const char* op_name(const KernelContext& ctx) { return ctx.node().op_type.c_str(); }
-
-// Kernels without attributes: one stateless functor applied in arith_t<T>.
-template <typename F>
-void float_map(KernelContext& ctx) {
-  unary_op(ctx, float_types(op_name(ctx)), F{});
-}
-
-template <typename F, typename Vec>
-void float_map_vec(KernelContext& ctx) {
-  unary_op_vec(ctx, float_types(op_name(ctx)), F{}, Vec{});
-}
-
 template <typename T>
 T sigmoid(T x) {
   return 1 / (1 + std::exp(-x));

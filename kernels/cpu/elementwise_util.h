@@ -32,6 +32,7 @@ inline auto float_types(const char* what) {
 inline auto numeric_types(const char* what) {
   return [what](DataType t, auto&& f) { dispatch_numeric(t, what, f); };
 }
+
 // f(a, b) computed in arith_t<T> (float for float16/bfloat16), its result converted to R.
 template <typename T, typename R = T, typename F>
 auto in_arith(F f) {
@@ -199,6 +200,22 @@ void unary_op_vec(KernelContext& ctx, Dispatch&& dispatch, F&& f, Vec&& vec) {
   HostTensor& y = ctx.allocate_output(0, x.dtype(), x.dims());
   const Eigen::Map<const Eigen::ArrayXf> xa(x.data<float>(), x.numel());
   Eigen::Map<Eigen::ArrayXf>(y.mutable_data<float>(), y.numel()) = vec(xa);
+}
+
+// Kernels whose body is one stateless functor F applied in arith_t<T> (and Vec, an Eigen
+// array expression, for float32), registered as e.g.
+//   GRAFT_CPU_KERNEL("", Exp, 1, float_map<decltype([](auto x) { return std::exp(x); })>);
+template <typename F>
+void float_map(KernelContext& ctx) {
+  unary_op(ctx, float_types(ctx.node().op_type.c_str()), F{});
+}
+template <typename F>
+void numeric_map(KernelContext& ctx) {
+  unary_op(ctx, numeric_types(ctx.node().op_type.c_str()), F{});
+}
+template <typename F, typename Vec>
+void float_map_vec(KernelContext& ctx) {
+  unary_op_vec(ctx, float_types(ctx.node().op_type.c_str()), F{}, Vec{});
 }
 
 }  // namespace graft::cpu

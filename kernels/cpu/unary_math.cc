@@ -9,20 +9,6 @@
 namespace graft::cpu {
 namespace {
 
-// Kernels whose body is one stateless functor applied in arith_t<T>.
-template <typename F>
-void float_map(KernelContext& ctx) {
-  unary_op(ctx, float_types(ctx.node().op_type.c_str()), F{});
-}
-template <typename F, typename Vec>
-void float_map_vec(KernelContext& ctx) {
-  unary_op_vec(ctx, float_types(ctx.node().op_type.c_str()), F{}, Vec{});
-}
-template <typename F>
-void numeric_map(KernelContext& ctx) {
-  unary_op(ctx, numeric_types(ctx.node().op_type.c_str()), F{});
-}
-
 template <typename T>
 T abs_of(T x) {
   if constexpr (std::is_unsigned_v<T>) {
