@@ -1,5 +1,10 @@
 #include "engine/cpu_executor.h"
 
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <unordered_set>
+
 #include "surgeon/error.h"
 #include "surgeon/graph.h"
 
@@ -10,6 +15,7 @@ using cpu::Value;
 struct CpuExecutor::Scope {
   const Scope* parent = nullptr;
   std::unordered_map<const Tensor*, Value> values;
+  std::unordered_set<const Node*> skipped;  // folded into an earlier node this run
 
   const Value* find(const Tensor* t) const {
     for (const Scope* s = this; s; s = s->parent) {
@@ -45,6 +51,7 @@ void CpuExecutor::collect_kernels(const Graph& g, std::vector<std::string>& unsu
   for (const auto& node : g.nodes()) {
     const int64_t opset = model_.opset(node->domain);
     const cpu::KernelDef* def = cpu::find_kernel(node->domain, node->op_type, opset);
+    caches_[node.get()] = std::make_unique<cpu::NodeCache>();
     if (def) {
       kernels_[node.get()] = def->fn;
       opsets_[node.get()] = opset;
@@ -53,6 +60,78 @@ void CpuExecutor::collect_kernels(const Graph& g, std::vector<std::string>& unsu
       unsupported.push_back(node->describe() + " [" + domain + " opset " + std::to_string(opset) + "]");
     }
     for (const Graph* sub : node->subgraphs()) collect_kernels(*sub, unsupported);
+  }
+  plan_fusions(g);
+}
+
+namespace {
+
+// The one node of `g` that reads t, when t is no graph output and has no other reader.
+const Node* only_reader(const Graph& g, const Tensor* t) {
+  if (!t || t->consumers().size() != 1 || t->consumers()[0]->graph() != &g) return nullptr;
+  for (const TensorPtr& o : g.outputs) {
+    if (o.get() == t) return nullptr;
+  }
+  return t->consumers()[0];
+}
+
+// A scalar float32 constant input of `node`, or `def` when the input is omitted.
+std::optional<float> const_scalar(const Node& node, size_t i, float def) {
+  if (i >= node.inputs().size() || !node.inputs()[i]) return def;
+  const Tensor& t = *node.inputs()[i];
+  if (!t.data || t.data->dtype != DataType::kFloat || t.data->bytes.size() != sizeof(float)) return std::nullopt;
+  float v;
+  std::memcpy(&v, t.data->bytes.data(), sizeof v);
+  return v;
+}
+
+}  // namespace
+
+void CpuExecutor::plan_fusions(const Graph& g) {
+  std::unordered_map<const Node*, size_t> order;
+  for (const auto& node : g.nodes()) order.emplace(node.get(), order.size());
+  auto plain = [&](const Node* n, const char* op, size_t outputs) {
+    return n->domain.empty() && n->op_type == op && n->outputs().size() == outputs && kernels_.count(n);
+  };
+  for (const auto& node : g.nodes()) {
+    if (!plain(node.get(), "Conv", 1) || !node->output(0)) continue;
+    Fusion f;
+    const Tensor* cur = node->output(0).get();
+    const Node* next = only_reader(g, cur);
+    if (next && plain(next, "Add", 1) && next->inputs().size() == 2 && next->inputs()[0] && next->inputs()[1] &&
+        next->inputs()[0].get() != next->inputs()[1].get()) {
+      const Tensor* other = (next->inputs()[0].get() == cur ? next->inputs()[1] : next->inputs()[0]).get();
+      const Node* p = other->producer();
+      // Ready when the Conv runs: a constant, a graph input, an outer value, or made before.
+      if (!p || p->graph() != &g || order.at(p) < order.at(node.get())) {
+        f.residual = other;
+        f.folded.push_back(next);
+        cur = next->output(0).get();
+        next = only_reader(g, cur);
+      }
+    }
+    if (next && plain(next, "Relu", 1)) {
+      f.ops.act = cpu::FusedOps::Act::kRelu;
+    } else if (next && plain(next, "LeakyRelu", 1)) {
+      const Attribute* a = next->attr("alpha");
+      f.ops.act = cpu::FusedOps::Act::kLeakyRelu;
+      f.ops.alpha = a && a->type == AttrType::kFloat ? a->f : 0.01f;
+    } else if (next && plain(next, "Clip", 1) && model_.opset(next->domain) >= 11) {
+      const std::optional<float> lo = const_scalar(*next, 1, -std::numeric_limits<float>::infinity());
+      const std::optional<float> hi = const_scalar(*next, 2, std::numeric_limits<float>::infinity());
+      if (lo && hi) {
+        f.ops.act = cpu::FusedOps::Act::kClip;
+        f.ops.lo = *lo;
+        f.ops.hi = *hi;
+      }
+    }
+    if (f.ops.act != cpu::FusedOps::Act::kNone) {
+      f.folded.push_back(next);
+      cur = next->output(0).get();
+    }
+    if (f.folded.empty() || !cur) continue;
+    f.out = cur;
+    fusions_[node.get()] = std::move(f);
   }
 }
 
@@ -130,7 +209,13 @@ std::vector<Value> CpuExecutor::run_graph(const Graph& g, const Scope* outer, st
   for (const TensorPtr& t : g.initializers) {
     if (!scope.values.count(t.get())) scope.values[t.get()] = Value::of(cpu::HostTensor::from_data(*t->data));
   }
-  for (const auto& node : g.nodes()) run_node(*node, scope);
+  for (const auto& node : g.nodes()) {
+    if (scope.skipped.count(node.get())) {
+      release_dead(*node, scope);
+    } else {
+      run_node(*node, scope);
+    }
+  }
   std::vector<Value> outputs;
   for (const TensorPtr& t : g.outputs) {
     const Value* v = scope.find(t.get());
@@ -151,14 +236,32 @@ void CpuExecutor::run_node(const Node& node, Scope& scope) const {
     return run_graph(sub, &scope, std::move(sub_inputs));
   };
   cpu::KernelContext ctx(node, opsets_.at(&node), std::move(inputs), std::move(runner));
+  ctx.set_cache(caches_.at(&node).get());
+  const auto fusion = fusions_.find(&node);
+  cpu::FusedOps fused;
+  if (fusion != fusions_.end()) {
+    fused = fusion->second.ops;
+    if (fusion->second.residual) fused.residual = scope.find(fusion->second.residual);
+    if (!fusion->second.residual || fused.residual) ctx.set_fused(&fused);
+  }
   try {
     kernels_.at(&node)(ctx);
   } catch (const Error& e) {
     throw Error(node.describe() + ": " + e.what());
   }
+  const bool folded = ctx.fused() && ctx.fused_applied();
   for (size_t i = 0; i < node.outputs().size(); ++i) {
-    if (node.output(i)) scope.values[node.output(i).get()] = std::move(ctx.outputs()[i]);
+    if (!node.output(i)) continue;
+    const Tensor* t = folded && i == 0 ? fusion->second.out : node.output(i).get();
+    scope.values[t] = std::move(ctx.outputs()[i]);
   }
+  if (folded) {
+    for (const Node* n : fusion->second.folded) scope.skipped.insert(n);
+  }
+  release_dead(node, scope);
+}
+
+void CpuExecutor::release_dead(const Node& node, Scope& scope) const {
   auto dead = release_after_.find(&node);
   if (dead != release_after_.end()) {
     for (const Tensor* t : dead->second) scope.values.erase(t);

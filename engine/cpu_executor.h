@@ -2,6 +2,14 @@
 // Runs a whole model on the CPU kernels: nodes in topological order, If/Loop/Scan
 // subgraphs with their outer scope, sequences and optional values. Each intermediate
 // value is released after its last reader.
+//
+// Planned fusion: a Conv whose output's only reader is an Add (whose other input is
+// ready by then) and/or Relu / Clip (constant bounds) / LeakyRelu gets those folded into
+// its kernel call (KernelContext::fused); when the kernel applies them, the folded nodes
+// are skipped for that run, else they run as usual. The model itself is not changed.
+// Each node also gets a cache slot (KernelContext::cached) for data derived from
+// constants, such as packed weights, kept for the executor's life.
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -32,7 +40,16 @@ class CpuExecutor {
   struct Scope;
   std::vector<cpu::Value> run_graph(const Graph& g, const Scope* outer, std::vector<cpu::Value> inputs) const;
   void run_node(const Node& node, Scope& scope) const;
+  void release_dead(const Node& node, Scope& scope) const;
   void collect_kernels(const Graph& g, std::vector<std::string>& unsupported);
+  void plan_fusions(const Graph& g);
+
+  struct Fusion {
+    cpu::FusedOps ops;               // residual filled in per run
+    const Tensor* residual = nullptr;  // the folded Add's other input
+    const Tensor* out = nullptr;       // the last folded node's output
+    std::vector<const Node*> folded;
+  };
 
   const Model model_;  // shares the graph, so the executor keeps it alive
   std::unordered_map<const Node*, cpu::KernelFn> kernels_;
@@ -40,6 +57,8 @@ class CpuExecutor {
   // Values produced in a graph that no later node of that graph reads, and that are no
   // graph output, are released right after their last reader.
   std::unordered_map<const Node*, std::vector<const Tensor*>> release_after_;
+  std::unordered_map<const Node*, std::unique_ptr<cpu::NodeCache>> caches_;
+  std::unordered_map<const Node*, Fusion> fusions_;
 };
 
 // Checks `value` against the declared type of graph input `t`; binds symbolic dims in

@@ -8,6 +8,7 @@
 #include "kernels/cpu/dtype_dispatch.h"
 #include "kernels/cpu/gemm_util.h"
 #include "kernels/cpu/kernel.h"
+#include "kernels/cpu/sgemm_packed.h"
 
 namespace graft::cpu {
 namespace {
@@ -201,6 +202,77 @@ void check_bias(const KernelContext& ctx, const HostTensor& b, int64_t M) {
   if (b.rank() != 1 || b.dim(0) != M) ctx.fail("B " + b.describe() + " must be [" + std::to_string(M) + "]");
 }
 
+// Conv weights packed for avx512::sgemm_packed, one block per group.
+struct PackedConvWeights {
+  std::vector<float> data;
+  int64_t per_group = 0;
+};
+
+std::shared_ptr<const PackedConvWeights> pack_conv_weights(const ConvShape& s, const float* wts) {
+  auto p = std::make_shared<PackedConvWeights>();
+  const int64_t Mg = s.M / s.group, K = s.C / s.group * s.w.kernel_size();
+  p->per_group = static_cast<int64_t>(avx512::packed_a_floats(Mg, K));
+  p->data.resize(p->per_group * s.group);
+  for (int64_t g = 0; g < s.group; ++g) avx512::pack_a(wts + g * Mg * K, K, Mg, K, p->data.data() + g * p->per_group);
+  return p;
+}
+
+// The epilogue of a planned fusion, when it fits y (float32, residual of y's shape).
+bool fused_epilogue(const KernelContext& ctx, const HostTensor& y, Epilogue& ep) {
+  const FusedOps* f = ctx.fused();
+  if (!f || y.dtype() != DataType::kFloat) return false;
+  if (f->residual) {
+    if (!f->residual->is_tensor() || f->residual->tensor.dtype() != DataType::kFloat ||
+        f->residual->tensor.dims() != y.dims()) {
+      return false;
+    }
+    ep.residual = f->residual->tensor.data<float>();
+  }
+  ep.act = static_cast<Epilogue::Act>(f->act);
+  ep.lo = f->lo;
+  ep.hi = f->hi;
+  ep.alpha = f->alpha;
+  return true;
+}
+
+// float32 Conv (not depthwise) on the packed-weight AVX-512 GEMM, epilogue fused.
+void conv_packed(const ConvShape& s, const float* x, const PackedConvWeights& pw, const float* bias,
+                 const Epilogue& fused, float* y) {
+  const Window& w = s.w;
+  const int64_t Cg = s.C / s.group, Mg = s.M / s.group;
+  const int64_t K = Cg * w.kernel_size(), cols = w.out_size();
+  const bool direct = w.kernel_size() == 1 && w.stride == std::array<int64_t, 3>{1, 1, 1} &&
+                      w.pad == std::array<int64_t, 3>{0, 0, 0} && w.pad_end == w.pad;
+  float* col = direct ? nullptr : scratch<float>(K * cols);
+  const int64_t panels = (Mg + avx512::kMR - 1) / avx512::kMR;
+  const int64_t blocks = (cols + avx512::kNR - 1) / avx512::kNR;
+  const double work = double(Mg) * double(cols) * double(K);
+  for (int64_t n = 0; n < s.N; ++n) {
+    for (int64_t g = 0; g < s.group; ++g) {
+      const float* xg = x + (n * s.C + g * Cg) * w.in_size();
+      const int64_t c0 = (n * s.M + g * Mg) * cols;
+      if (!direct) im2col(xg, Cg, w, col);
+      const float* B = direct ? xg : col;
+      Epilogue ep = fused;
+      ep.bias = bias ? bias + g * Mg : nullptr;
+      if (ep.residual) ep.residual += c0;
+      ep.ld_residual = cols;
+      const float* pa = pw.data.data() + g * pw.per_group;
+      // Split columns when there are enough panels of them to balance, else rows.
+      if (blocks >= 8) {
+        parallel_for(blocks, work, [&](int64_t b0, int64_t b1) {
+          avx512::sgemm_packed(Mg, K, pa, 0, panels, B, cols, b0 * avx512::kNR, std::min(cols, b1 * avx512::kNR),
+                               y + c0, cols, ep);
+        });
+      } else {
+        parallel_for(panels, work, [&](int64_t p0, int64_t p1) {
+          avx512::sgemm_packed(Mg, K, pa, p0, p1, B, cols, 0, cols, y + c0, cols, ep);
+        });
+      }
+    }
+  }
+}
+
 void conv(KernelContext& ctx) {
   const DataType dtype = ctx.input(0).dtype();
   const HostTensor x = widen_to_float(ctx.input(0));
@@ -213,12 +285,29 @@ void conv(KernelContext& ctx) {
   }
   Dims out{s.N, s.M};
   for (int64_t d : s.w.out_dims()) out.push_back(d);
+  const bool depthwise = s.C == s.group && s.M == s.group;
+  if (dtype == DataType::kFloat && !depthwise && simd_level() == 2) {
+    HostTensor& y = ctx.allocate_output_uninitialized(0, dtype, out);
+    Epilogue ep;
+    if (fused_epilogue(ctx, y, ep)) ctx.mark_fused_applied();
+    auto make = [&] { return pack_conv_weights(s, wt.data<float>()); };
+    const std::shared_ptr<const PackedConvWeights> pw =
+        ctx.input_is_constant(1) ? ctx.cached<PackedConvWeights>(make) : make();
+    conv_packed(s, x.data<float>(), *pw, b.defined() ? b.data<float>() : nullptr, ep, y.mutable_data<float>());
+    return;
+  }
   HostTensor y(x.dtype(), out);
   dispatch_float(x.dtype(), "Conv", [&](auto tag) {
     using T = decltype(tag);
     if constexpr (is_low_float_v<T>) unsupported_dtype(dtype, "Conv");
     else conv_compute<T>(s, x.data<T>(), wt.data<T>(), b.defined() ? b.data<T>() : nullptr, y.mutable_data<T>());
   });
+  Epilogue ep;
+  if (fused_epilogue(ctx, y, ep)) {
+    float* p = y.mutable_data<float>();
+    for (int64_t i = 0; i < y.numel(); ++i) p[i] = ep.apply(p[i], 0, ep.residual ? ep.residual[i] : 0.0f);
+    ctx.mark_fused_applied();
+  }
   ctx.set_output(0, narrow_from_float(y, dtype));
 }
 

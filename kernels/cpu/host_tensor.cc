@@ -21,7 +21,11 @@ std::string dims_str(const Dims& dims) {
   return s + "]";
 }
 
-HostTensor::HostTensor(DataType dtype, Dims dims) : dtype_(dtype), dims_(std::move(dims)) {
+HostTensor::HostTensor(DataType dtype, Dims dims) : HostTensor(dtype, std::move(dims), true) {}
+
+HostTensor HostTensor::uninitialized(DataType dtype, Dims dims) { return HostTensor(dtype, std::move(dims), false); }
+
+HostTensor::HostTensor(DataType dtype, Dims dims, bool zero) : dtype_(dtype), dims_(std::move(dims)) {
   numel_ = num_elements(dims_);
   if (dtype_ == DataType::kString) {
     strings_ = std::make_shared<std::vector<std::string>>(numel_);
@@ -33,7 +37,7 @@ HostTensor::HostTensor(DataType dtype, Dims dims) : dtype_(dtype), dims_(std::mo
   // 64-byte aligned, never null (zero-size tensors still get a valid pointer).
   auto* p = static_cast<uint8_t*>(std::aligned_alloc(64, (nbytes_ + 63) / 64 * 64 + 64));
   if (!p) throw Error("out of memory allocating " + describe());
-  std::memset(p, 0, nbytes_);
+  if (zero) std::memset(p, 0, nbytes_);
   owner_ = std::shared_ptr<void>(p, std::free);
   data_ = p;
 }

@@ -23,6 +23,9 @@ class HostTensor {
   HostTensor() = default;
   // Allocates zero-filled storage (or empty strings for kString).
   HostTensor(DataType dtype, Dims dims);
+  // As the constructor, but numeric storage is left undefined (for outputs a kernel
+  // writes in full; spares the page-touching memset).
+  static HostTensor uninitialized(DataType dtype, Dims dims);
   // Shares `bytes` without copying when they are suitably aligned (copies otherwise).
   static HostTensor view(DataType dtype, Dims dims, const Bytes& bytes);
   // The values of a constant: views its bytes, copies its strings.
@@ -59,6 +62,8 @@ class HostTensor {
   TensorData to_data() const;  // raw storage, for writing .pb files and constant folding
 
  private:
+  HostTensor(DataType dtype, Dims dims, bool zero);
+
   DataType dtype_ = DataType::kUndefined;
   Dims dims_;
   int64_t numel_ = 0;

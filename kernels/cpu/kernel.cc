@@ -65,6 +65,19 @@ HostTensor& KernelContext::allocate_output(size_t i, DataType dtype, Dims dims) 
   return outputs_[i].tensor;
 }
 
+HostTensor& KernelContext::allocate_output_uninitialized(size_t i, DataType dtype, Dims dims) {
+  set_output(i, HostTensor::uninitialized(dtype, std::move(dims)));
+  return outputs_[i].tensor;
+}
+
+bool KernelContext::input_is_constant(size_t i) const {
+  if (!has_input(i) || i >= node_.inputs().size() || !node_.inputs()[i]) return false;
+  const Tensor& t = *node_.inputs()[i];
+  const Value& v = *inputs_[i];
+  return t.data && v.is_tensor() && t.data->dtype != DataType::kString && v.tensor.nbytes() > 0 &&
+         v.tensor.raw() == t.data->bytes.data();
+}
+
 void KernelContext::set_output(size_t i, HostTensor t) { set_output_value(i, Value::of(std::move(t))); }
 
 void KernelContext::set_output_value(size_t i, Value v) {

@@ -9,6 +9,8 @@
 // Errors thrown from a kernel are reported with the node's name and op by the executor.
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +24,23 @@ namespace graft::cpu {
 // Runs a subgraph (If branch, Loop/Scan body) with the given graph inputs, in the scope of
 // the node that holds it; returns its graph outputs. Provided by the executor.
 using SubgraphRunner = std::function<std::vector<Value>(const Graph&, std::vector<Value>)>;
+
+// A slot the executor keeps per node for its whole life, where a kernel caches data it
+// derives from constant inputs (packed convolution weights). See KernelContext::cached.
+struct NodeCache {
+  std::mutex mu;
+  std::shared_ptr<const void> value;
+};
+
+// Element-wise nodes the executor folded into this node's output 0 (a planned fusion,
+// the model is not changed): y = act(y + residual). A kernel that applies them calls
+// KernelContext::mark_fused_applied(); otherwise the executor runs the folded nodes.
+struct FusedOps {
+  enum class Act : int { kNone, kRelu, kClip, kLeakyRelu };
+  const Value* residual = nullptr;  // the other input of a folded Add (same shape), or null
+  Act act = Act::kNone;
+  float lo = 0, hi = 0, alpha = 0;  // Clip bounds, LeakyRelu slope
+};
 
 class KernelContext {
  public:
@@ -41,6 +60,8 @@ class KernelContext {
   size_t num_outputs() const { return outputs_.size(); }
   bool output_wanted(size_t i) const { return i < outputs_.size() && node_.output(i) != nullptr; }
   HostTensor& allocate_output(size_t i, DataType dtype, Dims dims);
+  // As allocate_output, but the values are left undefined: for kernels that write all.
+  HostTensor& allocate_output_uninitialized(size_t i, DataType dtype, Dims dims);
   void set_output(size_t i, HostTensor t);
   void set_output_value(size_t i, Value v);
   std::vector<Value>& outputs() { return outputs_; }
@@ -59,6 +80,27 @@ class KernelContext {
 
   std::vector<Value> run_subgraph(const Graph& g, std::vector<Value> inputs) const;
 
+  // True when input i is a constant of the model (an initializer, as loaded), so what a
+  // kernel derives from it may be cached for later runs.
+  bool input_is_constant(size_t i) const;
+  // The object this node's kernel cached on an earlier run, else make()'s result (a
+  // std::shared_ptr<const T>), kept when the executor gave the node a cache slot. Only
+  // for data that depends on nothing but constant inputs and attributes.
+  template <typename T, typename F>
+  std::shared_ptr<const T> cached(F&& make) {
+    if (!cache_) return make();
+    std::lock_guard<std::mutex> lock(cache_->mu);
+    if (!cache_->value) cache_->value = std::shared_ptr<const T>(make());
+    return std::static_pointer_cast<const T>(cache_->value);
+  }
+  void set_cache(NodeCache* cache) { cache_ = cache; }
+
+  // Planned fusion (see FusedOps); null when none.
+  const FusedOps* fused() const { return fused_; }
+  void set_fused(const FusedOps* f) { fused_ = f; }
+  void mark_fused_applied() { fused_applied_ = true; }
+  bool fused_applied() const { return fused_applied_; }
+
   // A bounded, readable error about this node's inputs or attributes.
   [[noreturn]] void fail(const std::string& message) const;
 
@@ -70,6 +112,9 @@ class KernelContext {
   std::vector<const Value*> inputs_;
   std::vector<Value> outputs_;
   SubgraphRunner runner_;
+  NodeCache* cache_ = nullptr;
+  const FusedOps* fused_ = nullptr;
+  bool fused_applied_ = false;
 };
 
 using KernelFn = void (*)(KernelContext&);
