@@ -286,6 +286,28 @@ void conv(KernelContext& ctx) {
   Dims out{s.N, s.M};
   for (int64_t d : s.w.out_dims()) out.push_back(d);
   const bool depthwise = s.C == s.group && s.M == s.group;
+  const Window& w = s.w;
+  if (dtype == DataType::kFloat && depthwise && simd_level() == 2 && w.in[0] == 1 && w.kernel[0] == 1 &&
+      w.out[0] == 1 && w.dil[1] == 1 && w.dil[2] == 1 && (w.stride[2] == 1 || w.stride[2] == 2)) {
+    HostTensor& y = ctx.allocate_output_uninitialized(0, dtype, out);
+    Epilogue ep;
+    if (fused_epilogue(ctx, y, ep)) ctx.mark_fused_applied();
+    ep.bias = b.defined() ? b.data<float>() : nullptr;
+    const avx512::Depthwise2d d{w.in[1], w.in[2], w.kernel[1], w.kernel[2], w.stride[1], w.stride[2],
+                                w.pad[1], w.pad[2], w.out[1], w.out[2]};
+    const float* px = x.data<float>();
+    const float* pw = wt.data<float>();
+    float* py = y.mutable_data<float>();
+    const int64_t C = s.C;
+    for (int64_t n = 0; n < s.N; ++n) {
+      Epilogue epn = ep;
+      if (epn.residual) epn.residual += n * C * w.out_size();
+      parallel_for(C, double(C) * w.out_size() * w.kernel_size(), [&](int64_t c0, int64_t c1) {
+        avx512::depthwise2d(px + n * C * w.in_size(), pw, c0, c1, d, py + n * C * w.out_size(), epn);
+      });
+    }
+    return;
+  }
   if (dtype == DataType::kFloat && !depthwise && simd_level() == 2) {
     HostTensor& y = ctx.allocate_output_uninitialized(0, dtype, out);
     Epilogue ep;

@@ -162,4 +162,59 @@ GRAFT_AVX512 void sgemm_packed(int64_t M, int64_t K, const float* packed_a, int6
   }
 }
 
+namespace {
+
+// Lanes [lo, hi) of 16 set (clamped).
+inline __mmask16 lane_range(int64_t lo, int64_t hi) {
+  lo = lo < 0 ? 0 : lo;
+  hi = hi > 16 ? 16 : hi;
+  if (hi <= lo) return 0;
+  return __mmask16(((1u << hi) - 1) & ~((1u << lo) - 1));
+}
+
+// 16 consecutive inputs row[start + t] (0 outside [0, W)); masked-off lanes are not read.
+GRAFT_AVX512 inline __m512 load_row(const float* row, int64_t start, int64_t W) {
+  return _mm512_maskz_loadu_ps(lane_range(-start, W - start), row + start);
+}
+
+}  // namespace
+
+GRAFT_AVX512 void depthwise2d(const float* x, const float* w, int64_t c0, int64_t c1, const Depthwise2d& d,
+                              float* y, const Epilogue& ep) {
+  const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const int64_t taps = d.KH * d.KW;
+  for (int64_t c = c0; c < c1; ++c) {
+    const float* xc = x + c * d.H * d.W;
+    const float* wc = w + c * taps;
+    const __m512 bias = _mm512_set1_ps(ep.bias ? ep.bias[c] : 0.0f);
+    for (int64_t oy = 0; oy < d.OH; ++oy) {
+      const int64_t out_off = (c * d.OH + oy) * d.OW;
+      for (int64_t j0 = 0; j0 < d.OW; j0 += 16) {
+        __m512 acc0 = bias, acc1 = _mm512_setzero_ps();
+        for (int64_t ky = 0; ky < d.KH; ++ky) {
+          const int64_t iy = oy * d.stride_h + ky - d.pad_t;
+          if (iy < 0 || iy >= d.H) continue;
+          const float* row = xc + iy * d.W;
+          const float* wk = wc + ky * d.KW;
+          for (int64_t kx = 0; kx < d.KW; ++kx) {
+            const int64_t start = j0 * d.stride_w + kx - d.pad_l;
+            __m512 v;
+            if (d.stride_w == 1) {
+              v = load_row(row, start, d.W);
+            } else {
+              v = _mm512_permutex2var_ps(load_row(row, start, d.W), evens, load_row(row, start + 16, d.W));
+            }
+            if (kx & 1) acc1 = _mm512_fmadd_ps(_mm512_set1_ps(wk[kx]), v, acc1);
+            else acc0 = _mm512_fmadd_ps(_mm512_set1_ps(wk[kx]), v, acc0);
+          }
+        }
+        __m512 v = _mm512_add_ps(acc0, acc1);
+        const __mmask16 m = lane_range(0, d.OW - j0);
+        if (ep.residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, ep.residual + out_off + j0));
+        _mm512_mask_storeu_ps(y + out_off + j0, m, activate(v, ep));
+      }
+    }
+  }
+}
+
 }  // namespace graft::cpu::avx512
