@@ -179,8 +179,64 @@ GRAFT_AVX512 inline __m512 load_row(const float* row, int64_t start, int64_t W) 
 
 }  // namespace
 
+namespace {
+
+// 3x3 with horizontal stride S: taps in registers, unmasked loads away from the edges.
+template <int S>
+GRAFT_AVX512 void depthwise3x3(const float* x, const float* w, int64_t c0, int64_t c1, const Depthwise2d& d,
+                               float* y, const Epilogue& ep) {
+  const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  for (int64_t c = c0; c < c1; ++c) {
+    const float* xc = x + c * d.H * d.W;
+    __m512 k[9];
+#pragma GCC unroll 9
+    for (int t = 0; t < 9; ++t) k[t] = _mm512_set1_ps(w[c * 9 + t]);
+    const __m512 bias = _mm512_set1_ps(ep.bias ? ep.bias[c] : 0.0f);
+    for (int64_t oy = 0; oy < d.OH; ++oy) {
+      const int64_t out_off = (c * d.OH + oy) * d.OW;
+      const float* rows[3];
+      for (int ky = 0; ky < 3; ++ky) {
+        const int64_t iy = oy * d.stride_h + ky - d.pad_t;
+        rows[ky] = iy >= 0 && iy < d.H ? xc + iy * d.W : nullptr;
+      }
+      for (int64_t j0 = 0; j0 < d.OW; j0 += 16) {
+        const int64_t start = j0 * S - d.pad_l;
+        const bool inside = start >= 0 && start + 16 * S + 2 <= d.W;
+        __m512 acc0 = bias, acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps();
+#pragma GCC unroll 3
+        for (int ky = 0; ky < 3; ++ky) {
+          const float* row = rows[ky];
+          if (!row) continue;
+          __m512 v[3];
+#pragma GCC unroll 3
+          for (int kx = 0; kx < 3; ++kx) {
+            if (S == 1) {
+              v[kx] = inside ? _mm512_loadu_ps(row + start + kx) : load_row(row, start + kx, d.W);
+            } else if (inside) {
+              v[kx] = _mm512_permutex2var_ps(_mm512_loadu_ps(row + start + kx), evens, _mm512_loadu_ps(row + start + kx + 16));
+            } else {
+              v[kx] = _mm512_permutex2var_ps(load_row(row, start + kx, d.W), evens, load_row(row, start + kx + 16, d.W));
+            }
+          }
+          acc0 = _mm512_fmadd_ps(k[ky * 3], v[0], acc0);
+          acc1 = _mm512_fmadd_ps(k[ky * 3 + 1], v[1], acc1);
+          acc2 = _mm512_fmadd_ps(k[ky * 3 + 2], v[2], acc2);
+        }
+        __m512 v = _mm512_add_ps(_mm512_add_ps(acc0, acc1), acc2);
+        const __mmask16 m = lane_range(0, d.OW - j0);
+        if (ep.residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, ep.residual + out_off + j0));
+        _mm512_mask_storeu_ps(y + out_off + j0, m, activate(v, ep));
+      }
+    }
+  }
+}
+
+}  // namespace
+
 GRAFT_AVX512 void depthwise2d(const float* x, const float* w, int64_t c0, int64_t c1, const Depthwise2d& d,
                               float* y, const Epilogue& ep) {
+  if (d.KH == 3 && d.KW == 3 && d.stride_w == 1) return depthwise3x3<1>(x, w, c0, c1, d, y, ep);
+  if (d.KH == 3 && d.KW == 3 && d.stride_w == 2) return depthwise3x3<2>(x, w, c0, c1, d, y, ep);
   const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const int64_t taps = d.KH * d.KW;
   for (int64_t c = c0; c < c1; ++c) {
