@@ -3,6 +3,8 @@
 // pool with parallel_for, a row-major GEMM on Eigen, float staging for half/bfloat16, and
 // the round-half-to-even saturating quantization of QuantizeLinear.
 #include <Eigen/Core>
+#include <sched.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -57,8 +59,16 @@ class ThreadPool {
   }
 
  private:
+  // One thread per CPU this process may run on (its affinity mask, as taskset or a
+  // container's cpuset sets it; hardware_concurrency counts every CPU of the machine),
+  // so the pool never oversubscribes the cores it has.
+  static unsigned usable_cpus() {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+    return std::max(1u, std::thread::hardware_concurrency());
+  }
   ThreadPool() {
-    const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+    const unsigned hw = usable_cpus();
     for (unsigned i = 1; i < hw; ++i) workers_.emplace_back([this] { work(); });
   }
   ~ThreadPool() {

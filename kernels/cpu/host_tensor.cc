@@ -1,6 +1,8 @@
 #include "kernels/cpu/host_tensor.h"
 
 #include <cstring>
+#include <mutex>
+#include <unordered_map>
 
 #include "kernels/cpu/dtype_dispatch.h"
 #include "surgeon/error.h"
@@ -21,6 +23,52 @@ std::string dims_str(const Dims& dims) {
   return s + "]";
 }
 
+namespace {
+
+// Freed tensor buffers of 64 KiB and more, kept by exact size for the next tensor of that
+// size (a model's activations repeat run after run): spares the page faults and zeroing
+// of fresh memory from the kernel. At most kMaxCached bytes are kept; never freed.
+class BufferPool {
+ public:
+  static BufferPool& instance() {
+    static BufferPool* pool = new BufferPool;  // outlives every tensor
+    return *pool;
+  }
+  void* take(size_t size) {
+    if (size >= kMinSize) {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = free_.find(size);
+      if (it != free_.end() && !it->second.empty()) {
+        void* p = it->second.back();
+        it->second.pop_back();
+        cached_ -= size;
+        return p;
+      }
+    }
+    return std::aligned_alloc(64, size);
+  }
+  void give(void* p, size_t size) {
+    if (size >= kMinSize) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (cached_ + size <= kMaxCached) {
+        free_[size].push_back(p);
+        cached_ += size;
+        return;
+      }
+    }
+    std::free(p);
+  }
+
+ private:
+  static constexpr size_t kMinSize = 64 << 10;
+  static constexpr size_t kMaxCached = 256 << 20;
+  std::mutex mu_;
+  std::unordered_map<size_t, std::vector<void*>> free_;
+  size_t cached_ = 0;
+};
+
+}  // namespace
+
 HostTensor::HostTensor(DataType dtype, Dims dims) : HostTensor(dtype, std::move(dims), true) {}
 
 HostTensor HostTensor::uninitialized(DataType dtype, Dims dims) { return HostTensor(dtype, std::move(dims), false); }
@@ -35,10 +83,11 @@ HostTensor::HostTensor(DataType dtype, Dims dims, bool zero) : dtype_(dtype), di
   if (!bytes) throw Error("cannot allocate a tensor of type " + dtype_name(dtype_));
   nbytes_ = *bytes;
   // 64-byte aligned, never null (zero-size tensors still get a valid pointer).
-  auto* p = static_cast<uint8_t*>(std::aligned_alloc(64, (nbytes_ + 63) / 64 * 64 + 64));
+  const size_t size = (nbytes_ + 63) / 64 * 64 + 64;
+  auto* p = static_cast<uint8_t*>(BufferPool::instance().take(size));
   if (!p) throw Error("out of memory allocating " + describe());
   if (zero) std::memset(p, 0, nbytes_);
-  owner_ = std::shared_ptr<void>(p, std::free);
+  owner_ = std::shared_ptr<void>(p, [size](void* q) { BufferPool::instance().give(q, size); });
   data_ = p;
 }
 
