@@ -10,6 +10,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <limits>
 #include <mutex>
@@ -139,15 +140,21 @@ GRAFT_DECLARE_SIMD_GEMM(avx2)
 GRAFT_DECLARE_SIMD_GEMM(avx512)
 #undef GRAFT_DECLARE_SIMD_GEMM
 
-// 2: AVX-512 (F, DQ, VL, BW), 1: AVX2 and FMA, 0: the build's baseline.
+// 2: AVX-512 (F, DQ, VL, BW), 1: AVX2 and FMA, 0: the build's baseline. The environment
+// variable GRAFT_CPU_SIMD_LEVEL=0/1 caps it (to test the fallback paths on any machine).
 inline int simd_level() {
   static const int level = [] {
     __builtin_cpu_init();
+    int l = 0;
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw")) {
-      return 2;
+      l = 2;
+    } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+      l = 1;
     }
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
+    const char* cap = std::getenv("GRAFT_CPU_SIMD_LEVEL");
+    if (cap && *cap >= '0' && *cap <= '2') l = std::min(l, *cap - '0');
+    return l;
   }();
   return level;
 }
