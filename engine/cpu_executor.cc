@@ -75,10 +75,16 @@ const Node* only_reader(const Graph& g, const Tensor* t) {
   return t->consumers()[0];
 }
 
-// A scalar float32 constant input of `node`, or `def` when the input is omitted.
-std::optional<float> const_scalar(const Node& node, size_t i, float def) {
+// A scalar float32 constant input of `node`, or `def` when the input is omitted; none
+// when it is not a constant, or an initializer that a caller may override as an input.
+std::optional<float> const_scalar(const Graph& g, const Graph& main, const Node& node, size_t i, float def) {
   if (i >= node.inputs().size() || !node.inputs()[i]) return def;
   const Tensor& t = *node.inputs()[i];
+  for (const Graph* graph : {&g, &main}) {
+    for (const TensorPtr& in : graph->inputs) {
+      if (in.get() == &t) return std::nullopt;
+    }
+  }
   if (!t.data || t.data->dtype != DataType::kFloat || t.data->bytes.size() != sizeof(float)) return std::nullopt;
   float v;
   std::memcpy(&v, t.data->bytes.data(), sizeof v);
@@ -117,8 +123,8 @@ void CpuExecutor::plan_fusions(const Graph& g) {
       f.ops.act = cpu::FusedOps::Act::kLeakyRelu;
       f.ops.alpha = a && a->type == AttrType::kFloat ? a->f : 0.01f;
     } else if (next && plain(next, "Clip", 1) && model_.opset(next->domain) >= 11) {
-      const std::optional<float> lo = const_scalar(*next, 1, -std::numeric_limits<float>::infinity());
-      const std::optional<float> hi = const_scalar(*next, 2, std::numeric_limits<float>::infinity());
+      const std::optional<float> lo = const_scalar(g, *model_.graph, *next, 1, -std::numeric_limits<float>::infinity());
+      const std::optional<float> hi = const_scalar(g, *model_.graph, *next, 2, std::numeric_limits<float>::infinity());
       if (lo && hi) {
         f.ops.act = cpu::FusedOps::Act::kClip;
         f.ops.lo = *lo;
