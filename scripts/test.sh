@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Quick start (2): install what is missing and run every test: the whole suite, then the
-# IR and loader tests again under AddressSanitizer and UBSan. Ends with one summary line.
+# IR, loader, kernel and engine tests (the whole conformance suite included) again under
+# AddressSanitizer and UBSan. Ends with one summary line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh || exit 1
@@ -9,7 +10,7 @@ trap 'rm -f "$log"' EXIT
 
 status=0
 bazel test --test_summary=short //... 2>&1 | tee -a "$log" || status=1
-bazel test --test_summary=short --config=asan //surgeon:all //importer:all 2>&1 | tee -a "$log" || status=1
+bazel test --test_summary=short --config=asan //surgeon:all //importer:all //kernels/cpu:all //engine:all 2>&1 | tee -a "$log" || status=1
 
 # One line per test target in Bazel's summary: "//pkg:name   PASSED in 1.2s".
 passed=$(grep -cE '^//[^ ]+ +(\(cached\) )?PASSED' "$log")
