@@ -222,6 +222,7 @@ TEST(CpuExecutor, ConvFastPathsMatchDirectLoop) {
            {7, 7, 7, 10, 35, 3, 2, 1, true},    // depthwise 3x3 stride 2, odd width
            {6, 6, 6, 5, 40, 3, 1, 1, true},     // depthwise 3x3 stride 1
            {4, 4, 4, 9, 21, 5, 2, 2, true},     // depthwise 5x5
+           {40, 40, 40, 2, 19, 3, 1, 1, true},  // depthwise, too few rows to split by rows
        }) {
     SCOPED_TRACE("C " + std::to_string(c.C) + " M " + std::to_string(c.M) + " group " + std::to_string(c.group) +
                  " k " + std::to_string(c.k) + " stride " + std::to_string(c.stride));
