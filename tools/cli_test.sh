@@ -72,6 +72,8 @@ check "threshold needs --external-data" run_graft nonzero convert "$model" -o "$
 check "embed and external exclude each other" run_graft nonzero convert "$model" -o "$tmp/x.onnx" --embed-weights --external-data w.bin
 check "no output after flag errors" test ! -e "$tmp/x.onnx"
 check "no subcommand fails" run_graft nonzero
+check "bad --filter fails" run_graft 1 conformance testdata --filter '(?x'
+check "bad --filter is named" contains "$tmp/err" "--filter '(?x' is not a valid regular expression"
 
 # graft run: the CPU engine on a tiny Add/Identity model (x[batch,3] + bias[3]; Identity(ids[batch])).
 tiny=testdata/models/add_identity.onnx

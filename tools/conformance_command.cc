@@ -56,7 +56,12 @@ Run add_conformance_command(CLI::App& app) {
   return [flags] {
     std::vector<std::string> cases = engine::find_cases(flags->dir);
     if (!flags->filter.empty()) {
-      std::regex re(flags->filter);
+      std::regex re;
+      try {
+        re = std::regex(flags->filter);
+      } catch (const std::regex_error& e) {
+        throw Error("--filter '" + flags->filter + "' is not a valid regular expression: " + e.what());
+      }
       std::erase_if(cases, [&](const std::string& c) {
         return !std::regex_match(c.substr(c.find_last_of('/') + 1), re);
       });

@@ -273,18 +273,37 @@ void conv_packed(const ConvShape& s, const float* x, const PackedConvWeights& pw
   }
 }
 
+void transpose_geometry(const KernelContext& ctx, ConvShape& s);
+
+// Conv and ConvTranspose operands (float16/bfloat16 widened to float), checked, with the
+// geometry and the output dims.
+struct ConvOperands {
+  HostTensor x, wt, b;
+  ConvShape s;
+  Dims out;
+};
+
+ConvOperands conv_operands(const KernelContext& ctx, bool transposed) {
+  ConvOperands op{widen_to_float(ctx.input(0)), widen_to_float(ctx.input(1)), {}, {}, {}};
+  op.s = conv_shape(ctx, op.x, op.wt, transposed);
+  if (transposed) transpose_geometry(ctx, op.s);
+  if (ctx.has_input(2)) {
+    op.b = widen_to_float(ctx.input(2));
+    check_bias(ctx, op.b, op.s.M);
+  }
+  op.out = {op.s.N, op.s.M};
+  for (int64_t d : op.s.w.out_dims()) op.out.push_back(d);
+  return op;
+}
+
 void conv(KernelContext& ctx) {
   const DataType dtype = ctx.input(0).dtype();
-  const HostTensor x = widen_to_float(ctx.input(0));
-  const HostTensor wt = widen_to_float(ctx.input(1));
-  const ConvShape s = conv_shape(ctx, x, wt, false);
-  HostTensor b;
-  if (ctx.has_input(2)) {
-    b = widen_to_float(ctx.input(2));
-    check_bias(ctx, b, s.M);
-  }
-  Dims out{s.N, s.M};
-  for (int64_t d : s.w.out_dims()) out.push_back(d);
+  const ConvOperands op = conv_operands(ctx, /*transposed=*/false);
+  const HostTensor& x = op.x;
+  const HostTensor& wt = op.wt;
+  const HostTensor& b = op.b;
+  const ConvShape& s = op.s;
+  const Dims& out = op.out;
   const bool depthwise = s.C == s.group && s.M == s.group;
   const Window& w = s.w;
   if (dtype == DataType::kFloat && depthwise && simd_level() == 2 && w.in[0] == 1 && w.kernel[0] == 1 &&
@@ -385,17 +404,12 @@ void conv_transpose_compute(const ConvShape& s, const T* x, const T* wts, const 
 
 void conv_transpose(KernelContext& ctx) {
   const DataType dtype = ctx.input(0).dtype();
-  const HostTensor x = widen_to_float(ctx.input(0));
-  const HostTensor wt = widen_to_float(ctx.input(1));
-  ConvShape s = conv_shape(ctx, x, wt, true);
-  transpose_geometry(ctx, s);
-  HostTensor b;
-  if (ctx.has_input(2)) {
-    b = widen_to_float(ctx.input(2));
-    check_bias(ctx, b, s.M);
-  }
-  Dims out{s.N, s.M};
-  for (int64_t d : s.w.out_dims()) out.push_back(d);
+  const ConvOperands op = conv_operands(ctx, /*transposed=*/true);
+  const HostTensor& x = op.x;
+  const HostTensor& wt = op.wt;
+  const HostTensor& b = op.b;
+  const ConvShape& s = op.s;
+  const Dims& out = op.out;
   HostTensor y(x.dtype(), out);
   dispatch_float(x.dtype(), "ConvTranspose", [&](auto tag) {
     using T = decltype(tag);
