@@ -57,7 +57,7 @@ Comparison compare_tensors(const cpu::HostTensor& want, const cpu::HostTensor& g
     return c;
   }
   if (dtype_bits(want.dtype()) < 8 || want.dtype() == DataType::kComplex64 || want.dtype() == DataType::kComplex128 ||
-      dtype_bits(want.dtype()) == 8 && want.dtype() >= DataType::kFloat8E4M3FN) {
+      (dtype_bits(want.dtype()) == 8 && want.dtype() >= DataType::kFloat8E4M3FN)) {
     c.ok = want.nbytes() == got.nbytes() && std::equal(want.raw(), want.raw() + want.nbytes(), got.raw());
     if (!c.ok) c.detail = "bytes differ";
     return c;
