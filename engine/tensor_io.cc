@@ -31,12 +31,7 @@ cpu::HostTensor from_proto(onnx::TensorProto& tp, const std::string& what) {
   data.dtype = static_cast<DataType>(tp.data_type());
   data.dims.assign(tp.dims().begin(), tp.dims().end());
   importer::decode_tensor_values(tp, data, what);
-  if (data.dtype == DataType::kString) {
-    cpu::HostTensor t(DataType::kString, data.dims);
-    t.mutable_strings() = std::move(data.strings);
-    return t;
-  }
-  return cpu::HostTensor::view(data.dtype, data.dims, data.bytes);
+  return cpu::HostTensor::from_data(data);
 }
 
 cpu::Value from_sequence(onnx::SequenceProto& sp, const std::string& what) {
