@@ -3,6 +3,7 @@
 #include <Eigen/Core>
 
 #include "surgeon/error.h"
+#include "surgeon/shape_text.h"
 
 namespace graft::engine {
 namespace {
@@ -36,40 +37,16 @@ void fill_ints(cpu::HostTensor& t, Rng& rng, uint64_t count) {
   for (int64_t i = 0; i < t.numel(); ++i) p[i] = static_cast<T>(rng.below(count));
 }
 
-int64_t parse_dim(const std::string& s, const std::string& what) {
-  if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos) {
-    throw Error("bad input shape '" + what + "': '" + s + "' is not a dimension (write dims like 1x3x224x224)");
-  }
-  return std::stoll(s);
-}
-
 }  // namespace
 
 ShapeOverrides parse_input_shapes(const std::string& spec) {
   ShapeOverrides out;
-  size_t start = 0;
-  while (start <= spec.size()) {
-    size_t end = spec.find(',', start);
-    if (end == std::string::npos) end = spec.size();
-    const std::string item = spec.substr(start, end - start);
-    start = end + 1;
-    if (item.empty()) {
-      if (end == spec.size()) break;
-      continue;
+  for (const auto& [name, shape] : parse_named_shapes(spec)) {
+    if (!shape.is_static()) {
+      throw Error("bad input shape '" + name + ":" + shape.str() + "': give every dimension as a number here");
     }
-    const size_t colon = item.rfind(':');
-    if (colon == std::string::npos || colon == 0) {
-      throw Error("bad input shape '" + item + "': write NAME:DIMS, like x:1x3x224x224 (a scalar is x:)");
-    }
-    const std::string name = item.substr(0, colon), dims_text = item.substr(colon + 1);
-    cpu::Dims dims;
-    for (size_t p = 0; !dims_text.empty() && p <= dims_text.size();) {
-      size_t q = dims_text.find('x', p);
-      if (q == std::string::npos) q = dims_text.size();
-      dims.push_back(parse_dim(dims_text.substr(p, q - p), item));
-      p = q + 1;
-    }
-    if (!out.emplace(name, dims).second) throw Error("input '" + name + "' is given two shapes");
+    cpu::Dims& dims = out[name];
+    for (const Dim& d : shape.dims()) dims.push_back(d.value);
   }
   return out;
 }

@@ -1,48 +1,27 @@
 #include "kernels/cpu/kernel.h"
 
-#include <map>
 #include <mutex>
 
+#include "ops/op_registry.h"
 #include "surgeon/error.h"
 #include "surgeon/graph.h"
 
 namespace graft::cpu {
-namespace {
-
-std::string normal_domain(const std::string& d) { return d == "ai.onnx" ? "" : d; }
-
-std::map<std::pair<std::string, std::string>, std::vector<KernelDef>>& registry() {
-  static std::map<std::pair<std::string, std::string>, std::vector<KernelDef>> r;
-  return r;
-}
-
-}  // namespace
 
 bool register_kernel(KernelDef def) {
-  def.domain = normal_domain(def.domain);
-  registry()[{def.domain, def.op_type}].push_back(std::move(def));
+  ops::OpRegistry<KernelDef>::instance().add(std::move(def));
   return true;
 }
 
 const KernelDef* find_kernel(const std::string& domain, const std::string& op_type, int64_t opset) {
-  auto it = registry().find({normal_domain(domain), op_type});
-  if (it == registry().end()) return nullptr;
-  const KernelDef* best = nullptr;
-  for (const KernelDef& k : it->second) {
-    if (k.since_version <= opset && (!best || k.since_version > best->since_version)) best = &k;
-  }
-  return best;
+  return ops::OpRegistry<KernelDef>::instance().find(domain, op_type, opset);
 }
 
-std::vector<KernelDef> registered_kernels() {
-  std::vector<KernelDef> all;
-  for (const auto& [key, defs] : registry()) all.insert(all.end(), defs.begin(), defs.end());
-  return all;
-}
+std::vector<KernelDef> registered_kernels() { return ops::OpRegistry<KernelDef>::instance().all(); }
 
 KernelContext::KernelContext(const Node& node, int64_t opset, std::vector<const Value*> inputs,
                              SubgraphRunner runner)
-    : node_(node), opset_(opset), inputs_(std::move(inputs)), outputs_(node.outputs().size()),
+    : node_(node), attrs_(node), opset_(opset), inputs_(std::move(inputs)), outputs_(node.outputs().size()),
       runner_(std::move(runner)) {}
 
 bool KernelContext::has_input(size_t i) const {
@@ -85,60 +64,36 @@ void KernelContext::set_output_value(size_t i, Value v) {
   outputs_[i] = std::move(v);
 }
 
-const Attribute* KernelContext::typed_attr(std::string_view name, AttrType type) const {
-  const Attribute* a = node_.attr(name);
-  if (a && a->type != type) {
-    fail("attribute '" + std::string(name) + "' must be " + attr_type_name(type) + ", not " + attr_type_name(a->type));
-  }
-  return a;
-}
+int64_t KernelContext::attr_int(std::string_view name, int64_t def) const { return attrs_.get_int(name, def); }
 
-int64_t KernelContext::attr_int(std::string_view name, int64_t def) const {
-  const Attribute* a = typed_attr(name, AttrType::kInt);
-  return a ? a->i : def;
-}
+int64_t KernelContext::required_attr_int(std::string_view name) const { return attrs_.required_int(name); }
 
-int64_t KernelContext::required_attr_int(std::string_view name) const {
-  const Attribute* a = typed_attr(name, AttrType::kInt);
-  if (!a) fail("attribute '" + std::string(name) + "' is required");
-  return a->i;
-}
-
-float KernelContext::attr_float(std::string_view name, float def) const {
-  const Attribute* a = typed_attr(name, AttrType::kFloat);
-  return a ? a->f : def;
-}
+float KernelContext::attr_float(std::string_view name, float def) const { return attrs_.get_float(name, def); }
 
 std::string KernelContext::attr_string(std::string_view name, const std::string& def) const {
-  const Attribute* a = typed_attr(name, AttrType::kString);
-  return a ? a->s : def;
+  return attrs_.get_string(name, def);
 }
 
 std::vector<int64_t> KernelContext::attr_ints(std::string_view name, const std::vector<int64_t>& def) const {
-  const Attribute* a = typed_attr(name, AttrType::kInts);
-  return a ? a->ints : def;
+  return attrs_.get_ints(name, def);
 }
 
 std::vector<float> KernelContext::attr_floats(std::string_view name, const std::vector<float>& def) const {
-  const Attribute* a = typed_attr(name, AttrType::kFloats);
-  return a ? a->floats : def;
+  return attrs_.get_floats(name, def);
 }
 
-std::vector<std::string> KernelContext::attr_strings(std::string_view name) const {
-  const Attribute* a = typed_attr(name, AttrType::kStrings);
-  return a ? a->strings : std::vector<std::string>{};
-}
+std::vector<std::string> KernelContext::attr_strings(std::string_view name) const { return attrs_.get_strings(name); }
 
 std::optional<HostTensor> KernelContext::attr_tensor(std::string_view name) const {
-  const Attribute* a = typed_attr(name, AttrType::kTensor);
-  if (!a || !a->t) return std::nullopt;
-  return HostTensor::from_data(*a->t);
+  const TensorData* t = attrs_.get_tensor(name);
+  if (!t) return std::nullopt;
+  return HostTensor::from_data(*t);
 }
 
 const Graph& KernelContext::attr_graph(std::string_view name) const {
-  const Attribute* a = typed_attr(name, AttrType::kGraph);
-  if (!a || !a->g) fail("graph attribute '" + std::string(name) + "' is required");
-  return *a->g;
+  const Graph* g = attrs_.get_graph(name);
+  if (!g) fail("graph attribute '" + std::string(name) + "' is required");
+  return *g;
 }
 
 std::vector<Value> KernelContext::run_subgraph(const Graph& g, std::vector<Value> inputs) const {

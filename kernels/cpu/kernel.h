@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "kernels/cpu/host_tensor.h"
+#include "ops/node_attrs.h"
 #include "surgeon/node.h"
 
 namespace graft::cpu {
@@ -105,9 +106,8 @@ class KernelContext {
   [[noreturn]] void fail(const std::string& message) const;
 
  private:
-  const Attribute* typed_attr(std::string_view name, AttrType type) const;
-
   const Node& node_;
+  ops::NodeAttrs attrs_;
   int64_t opset_;
   std::vector<const Value*> inputs_;
   std::vector<Value> outputs_;

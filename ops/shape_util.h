@@ -1,0 +1,36 @@
+#pragma once
+// Helpers that many shape functions share: axes, broadcasting, merging what two sources
+// say about one dim, and the output size of sliding windows.
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "ops/shape_inference.h"
+
+namespace graft::ops {
+
+// Axis in [-rank, rank) made non-negative; an Error naming the axis and rank otherwise.
+int64_t normalize_axis(int64_t axis, int64_t rank);
+
+// Multidirectional (numpy) broadcasting. Symbolic dims that cannot be proven equal give an
+// unknown dim; fixed dims that differ and are not 1 are an Error naming both shapes.
+Shape broadcast_shapes(const Shape& a, const Shape& b);
+Shape broadcast_shapes(const std::vector<Shape>& shapes);
+
+// What two sources say about one dim, combined: fixed beats symbolic beats unknown. Two
+// different fixed values return std::nullopt (a contradiction for the caller to report).
+std::optional<Dim> merge_dim(const Dim& a, const Dim& b);
+// The same per dim; std::nullopt on a rank or dim contradiction.
+std::optional<Shape> merge_shapes(const Shape& a, const Shape& b);
+
+// A shape of `rank` unknown dims.
+Shape unknown_dims(size_t rank);
+
+// Output length of a sliding window (conv, pool): floor or ceil of
+// (in + pads - dilation*(kernel-1) - 1) / stride + 1.
+Dim window_out_dim(const Dim& in, int64_t kernel, int64_t stride, int64_t dilation, int64_t pads, bool ceil_mode);
+
+// Output 0 takes input 0's type, shape and tracked elements (Identity, Relu, Neg, ...).
+void same_as_input(ShapeContext& ctx);
+
+}  // namespace graft::ops
