@@ -16,11 +16,17 @@ Graph::~Graph() {
 
 Node* Graph::add_node(std::string op_type, std::vector<TensorPtr> ins, std::vector<TensorPtr> outs,
                       std::string node_name, std::string domain) {
+  return insert_node(nodes_.size(), std::move(op_type), std::move(ins), std::move(outs), std::move(node_name),
+                     std::move(domain));
+}
+
+Node* Graph::insert_node(size_t index, std::string op_type, std::vector<TensorPtr> ins, std::vector<TensorPtr> outs,
+                         std::string node_name, std::string domain) {
   auto node = std::make_unique<Node>(this, std::move(op_type), std::move(node_name), std::move(domain));
   node->set_inputs(std::move(ins));
   node->set_outputs(std::move(outs));
-  nodes_.push_back(std::move(node));
-  return nodes_.back().get();
+  auto at = nodes_.begin() + static_cast<std::ptrdiff_t>(std::min(index, nodes_.size()));
+  return nodes_.insert(at, std::move(node))->get();
 }
 
 void Graph::remove_node(Node* node) {
@@ -149,12 +155,13 @@ void Graph::throw_cycle(const std::vector<bool>& placed) const {
   throw Error(msg + nodes_[path.back()]->describe());
 }
 
-void Graph::toposort() {
+void Graph::toposort(bool recurse_into_subgraphs) {
   std::vector<size_t> order = topological_order();
   std::vector<std::unique_ptr<Node>> sorted;
   sorted.reserve(nodes_.size());
   for (size_t i : order) sorted.push_back(std::move(nodes_[i]));
   nodes_ = std::move(sorted);
+  if (!recurse_into_subgraphs) return;
   for (const auto& node : nodes_) {
     for (Graph* sub : node->subgraphs()) sub->toposort();
   }

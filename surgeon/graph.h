@@ -55,8 +55,13 @@ class Graph {
   const std::vector<std::unique_ptr<Node>>& nodes() const { return nodes_; }
   Node* add_node(std::string op_type, std::vector<TensorPtr> inputs, std::vector<TensorPtr> outputs,
                  std::string name = "", std::string domain = "");
+  // As add_node, but placed at `index` in the node list (at the end if past it).
+  Node* insert_node(size_t index, std::string op_type, std::vector<TensorPtr> inputs,
+                    std::vector<TensorPtr> outputs, std::string name = "", std::string domain = "");
   void remove_node(Node* node);  // unhooks and destroys it
 
+  // Whether `t` is a graph input, initializer or node output of this graph (not a subgraph's).
+  bool defines(const Tensor* t) const;
   // Tensors defined here: inputs, initializers, node outputs. Not those of subgraphs.
   std::unordered_map<std::string, TensorPtr> tensor_map() const;
   // This graph's tensor of that name, else the nearest enclosing graph's; null if none.
@@ -68,8 +73,8 @@ class Graph {
   std::vector<Tensor*> outer_tensors() const;
 
   // Orders nodes so producers come first, keeping the current order where it is free.
-  // Recurses into subgraphs. Throws an Error naming the nodes on a cycle.
-  void toposort();
+  // Throws an Error naming the nodes on a cycle.
+  void toposort(bool recurse_into_subgraphs = true);
   CleanupReport cleanup(const CleanupOptions& options = {});
   // Throws an Error naming the place of the first problem: a dangling input or output,
   // a tensor name defined twice, a cycle. Recurses into subgraphs.
@@ -82,7 +87,6 @@ class Graph {
 
  private:
   friend class Node;
-  bool defines(const Tensor* t) const;
   std::vector<size_t> topological_order() const;  // throws on a cycle
   [[noreturn]] void throw_cycle(const std::vector<bool>& placed) const;
   void check_in_scope(std::unordered_set<const Tensor*> visible) const;

@@ -113,14 +113,14 @@ std::vector<Graph*> Node::subgraphs() const {
   return result;
 }
 
-std::string Node::describe() const {
+std::string describe_node(const std::string& name, const std::string& op_type, const std::string& domain,
+                          const Tensor* first_output) {
   std::string who = name;
-  if (who.empty()) {
-    const TensorPtr first = output(0);
-    who = first ? "<producing " + first->name + ">" : "<unnamed>";
-  }
+  if (who.empty()) who = first_output ? "<producing " + first_output->name + ">" : "<unnamed>";
   std::string op = domain.empty() || domain == "ai.onnx" ? op_type : domain + "::" + op_type;
   return "node '" + who + "' (" + op + ")";
 }
+
+std::string Node::describe() const { return describe_node(name, op_type, domain, output(0).get()); }
 
 }  // namespace graft

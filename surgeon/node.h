@@ -13,6 +13,11 @@ namespace graft {
 
 class Graph;
 
+// "node 'conv1' (Conv)", "node '<producing y>' (com.microsoft::Attention)": how a node is
+// named in messages, also for nodes not created yet.
+std::string describe_node(const std::string& name, const std::string& op_type, const std::string& domain,
+                          const Tensor* first_output);
+
 class Node {
  public:
   Node(Graph* graph, std::string op_type, std::string name = "", std::string domain = "");
