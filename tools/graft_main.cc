@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   add(graft::tools::add_convert_command);
   add(graft::tools::add_conformance_command);
   add(graft::tools::add_run_command);
+  add(graft::tools::add_sanitize_command);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
