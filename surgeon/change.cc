@@ -7,25 +7,16 @@
 #include <unordered_set>
 
 #include "surgeon/error.h"
+#include "surgeon/find.h"
 
 namespace graft {
 namespace {
-
-bool contains(const std::vector<TensorPtr>& list, const Tensor* t) {
-  return std::any_of(list.begin(), list.end(), [&](const TensorPtr& p) { return p.get() == t; });
-}
 
 bool defined_by_ancestor(const Graph& graph, const Tensor* t) {
   for (const Graph* g = graph.parent(); g; g = g->parent()) {
     if (g->defines(t)) return true;
   }
   return false;
-}
-
-void add_outer_reads(const std::vector<Graph*>& subgraphs, std::vector<const Tensor*>& reads) {
-  for (const Graph* sub : subgraphs) {
-    for (const Tensor* t : sub->outer_tensors()) reads.push_back(t);
-  }
 }
 
 std::vector<Graph*> subgraphs_of(const std::vector<Attribute>& attributes) {
@@ -119,11 +110,8 @@ class Plan {
     for (const SlotChange& s : change_.node_inputs) {
       const Node* top = top_level_node(s.node);
       require_surviving(s.node, top, "rewire an input of");
-      if (top == s.node) {
-        input_slots_[{s.node, s.index}] = s.tensor.get();
-      } else if (s.tensor) {
-        nested_reads_[top].push_back(s.tensor.get());
-      }
+      input_slots_[{s.node, s.index}] = s.tensor.get();
+      rewired_.insert(top);
     }
   }
 
@@ -152,24 +140,35 @@ class Plan {
     for (const Tensor* t : with_slots(n, n.inputs(), input_slots_)) {
       if (t) p.reads.push_back(t);
     }
-    add_outer_reads(n.subgraphs(), p.reads);
-    auto nested = nested_reads_.find(&n);
-    if (nested != nested_reads_.end()) p.reads.insert(p.reads.end(), nested->second.begin(), nested->second.end());
+    for (const Graph* sub : n.subgraphs()) add_outer_reads(*sub, p.reads);
     for (const Tensor* t : with_slots(n, n.outputs(), output_slots_)) {
       if (t) p.writes.push_back(t);
     }
-    auto slot = input_slots_.lower_bound({&n, 0});
-    p.inputs_changed = (slot != input_slots_.end() && slot->first.first == &n) || nested != nested_reads_.end();
+    p.inputs_changed = rewired_.count(&n) > 0;
     return p;
   }
 
-  static PlannedNode planned_new(const NodeSpec& spec) {
+  // As Graph::outer_tensors, with the planned input rewiring.
+  void add_outer_reads(const Graph& sub, std::vector<const Tensor*>& reads) const {
+    auto consider = [&](const Tensor* t) {
+      if (t && !sub.defines(t)) reads.push_back(t);
+    };
+    for (const auto& node : sub.nodes()) {
+      for (const Tensor* t : with_slots(*node, node->inputs(), input_slots_)) consider(t);
+      std::vector<const Tensor*> deeper;
+      for (const Graph* inner : node->subgraphs()) add_outer_reads(*inner, deeper);
+      for (const Tensor* t : deeper) consider(t);
+    }
+    for (const TensorPtr& t : sub.outputs) consider(t.get());
+  }
+
+  PlannedNode planned_new(const NodeSpec& spec) const {
     const Tensor* first = spec.outputs.empty() ? nullptr : spec.outputs[0].get();
     PlannedNode p{.who = "new " + describe_node(spec.name, spec.op_type, spec.domain, first), .is_new = true};
     for (const TensorPtr& t : spec.inputs) {
       if (t) p.reads.push_back(t.get());
     }
-    add_outer_reads(subgraphs_of(spec.attributes), p.reads);
+    for (const Graph* sub : subgraphs_of(spec.attributes)) add_outer_reads(*sub, p.reads);
     for (const TensorPtr& t : spec.outputs) {
       if (t) p.writes.push_back(t.get());
     }
@@ -211,8 +210,8 @@ class Plan {
   }
 
   std::string source_kind(const Tensor* t) const {
-    if (contains(inputs_, t)) return "a graph input";
-    return contains(graph_.initializers, t) ? "an initializer" : "a sparse initializer";
+    if (holds(inputs_, t)) return "a graph input";
+    return holds(graph_.initializers, t) ? "an initializer" : "a sparse initializer";
   }
 
   // Names of tensors and nodes the change introduces must be new.
@@ -329,8 +328,8 @@ class Plan {
   std::unordered_set<const Tensor*> sources_;  // graph inputs (after the change) and initializers
   std::unordered_map<const Tensor*, std::string> lost_;  // tensors losing their definition, and why
   std::unordered_map<const Graph*, const Node*> owner_of_subgraph_;
-  SlotMap input_slots_, output_slots_;
-  std::unordered_map<const Node*, std::vector<const Tensor*>> nested_reads_;
+  SlotMap input_slots_, output_slots_;  // input slots of nodes in subgraphs too
+  std::unordered_set<const Node*> rewired_;  // nodes of this graph with rewired inputs, or rewired readers inside
   std::vector<PlannedNode> nodes_;
   std::vector<TensorPtr> inputs_, outputs_;
 };

@@ -36,10 +36,6 @@ std::vector<TensorPtr> replaced(std::vector<TensorPtr> list, const Tensor& from,
   return list;
 }
 
-bool listed(const std::vector<TensorPtr>& list, const Tensor* t) {
-  return std::any_of(list.begin(), list.end(), [&](const TensorPtr& p) { return p.get() == t; });
-}
-
 void require_visible(const Graph& graph, const TensorPtr& t) {
   if (!t) throw Error("a null tensor was given for an edit of " + graph.describe());
   if (graph.find_tensor(t->name) != t) throw Error("tensor '" + t->name + "' is not in " + graph.describe());
@@ -56,7 +52,7 @@ void complete(const Graph& graph, NodeSpec& spec, const TensorPtr& wired, const 
   if (spec.outputs.empty()) {
     spec.outputs.push_back(std::make_shared<Tensor>(unique_tensor_name(graph, output_base)));
   }
-  if (wired && !listed(spec.inputs, wired.get())) spec.inputs.insert(spec.inputs.begin(), wired);
+  if (wired && !holds(spec.inputs, wired.get())) spec.inputs.insert(spec.inputs.begin(), wired);
 }
 
 Node& add_one(Graph& graph, Change change) { return *apply_change(graph, std::move(change)).front(); }
@@ -73,14 +69,12 @@ void require_tensor_type(const Tensor& t, const std::string& action) {
 // Keeps the type of an intermediate tensor in the file: graph inputs and outputs carry
 // their own, the rest need a value_info entry, and lose it when the type is cleared.
 void sync_value_info(Graph& graph, Tensor& t) {
-  if (listed(graph.inputs, &t) || listed(graph.outputs, &t)) return;
+  if (holds(graph.inputs, &t) || holds(graph.outputs, &t)) return;
   auto& vi = graph.value_info;
   auto it = std::find_if(vi.begin(), vi.end(), [&](const TensorPtr& p) { return p.get() == &t; });
   bool typed = t.type.kind != ValueType::Kind::kNone;
   if (typed && it == vi.end()) {
-    TensorPtr shared = graph.find_tensor(t.name);
-    if (shared.get() != &t) throw Error("tensor '" + t.name + "' is not in " + graph.describe());
-    vi.push_back(shared);
+    vi.push_back(graph.find_tensor(t.name));  // callers checked that this is `t`
   } else if (!typed && it != vi.end()) {
     vi.erase(it);
   }
@@ -94,8 +88,8 @@ ValueType& tensor_type(Graph& graph, Tensor& t, const std::string& action) {
   return t.type;
 }
 
-bool is_graph_input_not_initializer(const Graph& graph, const TensorPtr& t) {
-  return !listed(graph.initializers, t.get()) && !listed(graph.sparse_initializers, t.get());
+bool is_initializer(const Graph& graph, const TensorPtr& t) {
+  return holds(graph.initializers, t.get()) || holds(graph.sparse_initializers, t.get());
 }
 
 bool set_dim0(Tensor& t, const Dim& batch) {
@@ -113,18 +107,6 @@ void require_opset_unused(const Graph& graph, const std::string& domain, const s
   }
 }
 
-// The graph of the model tree that uses `name` for a tensor.
-std::string where_tensor_is_named(const Graph& graph, const std::string& name) {
-  std::string where;
-  for_each_graph(root_of(graph), [&](const Graph& g) {
-    bool here = !find_tensors(g, {.name = name}).empty() || std::any_of(g.nodes().begin(), g.nodes().end(), [&](const auto& n) {
-      return std::any_of(n->inputs().begin(), n->inputs().end(), [&](const TensorPtr& t) { return t && t->name == name; });
-    });
-    if (where.empty() && here) where = g.describe();
-  });
-  return where;
-}
-
 // Quantization annotations refer to tensors by name.
 void rename_in_annotations(Graph& graph, const std::string& from, const std::string& to) {
   Graph* root = &graph;
@@ -137,10 +119,6 @@ void rename_in_annotations(Graph& graph, const std::string& from, const std::str
       }
     }
   });
-}
-
-bool same_domain(const std::string& a, const std::string& b) {
-  return a == b || (is_default_domain(a) && is_default_domain(b));
 }
 
 }  // namespace
@@ -211,8 +189,8 @@ void bypass_node(Graph& graph, Node& node, size_t input, size_t output) {
   if (!in) throw Error("cannot bypass " + node.describe() + ": it has no input #" + std::to_string(input));
   if (!out) throw Error("cannot bypass " + node.describe() + ": it has no output #" + std::to_string(output));
   Node* upstream = in->producer();
-  bool take_over = listed(graph.outputs, out.get()) && upstream && upstream->graph() == &graph &&
-                   in->consumers().size() == 1 && !listed(graph.outputs, in.get());
+  bool take_over = holds(graph.outputs, out.get()) && upstream && upstream->graph() == &graph &&
+                   in->consumers().size() == 1 && !holds(graph.outputs, in.get());
   Change change{.remove = {&node}};
   if (take_over) {
     const auto& outs = upstream->outputs();
@@ -239,8 +217,8 @@ void rename_tensor(Graph& graph, const TensorPtr& t, const std::string& name) {
   require_visible(graph, t);
   if (name == t->name) return;
   if (name.empty()) throw Error("cannot rename tensor '" + t->name + "' to an empty name");
-  if (unique_tensor_name(graph, name) != name) {
-    throw Error("cannot rename tensor '" + t->name + "' to '" + name + "': " + where_tensor_is_named(graph, name) +
+  if (const Graph* user = graph_using_tensor_name(graph, name)) {
+    throw Error("cannot rename tensor '" + t->name + "' to '" + name + "': " + user->describe() +
                 " has a tensor of that name");
   }
   rename_in_annotations(graph, t->name, name);
@@ -257,14 +235,14 @@ void set_outputs(Graph& graph, std::vector<TensorPtr> outputs) {
 
 void add_output(Graph& graph, const TensorPtr& t) {
   require_visible(graph, t);
-  if (listed(graph.outputs, t.get())) throw Error("tensor '" + t->name + "' is already an output of " + graph.describe());
+  if (holds(graph.outputs, t.get())) throw Error("tensor '" + t->name + "' is already an output of " + graph.describe());
   std::vector<TensorPtr> outputs = graph.outputs;
   outputs.push_back(t);
   set_outputs(graph, std::move(outputs));
 }
 
 void remove_output(Graph& graph, const TensorPtr& t) {
-  if (!t || !listed(graph.outputs, t.get())) {
+  if (!t || !holds(graph.outputs, t.get())) {
     std::vector<std::string> names;
     for (const TensorPtr& o : graph.outputs) names.push_back(o->name);
     throw Error((t ? "tensor '" + t->name + "'" : std::string("a null tensor")) + " is not an output of " +
@@ -317,14 +295,14 @@ void clear_shape(Graph& graph, Tensor& t) {
 size_t set_batch(Graph& graph, const Dim& batch) {
   size_t changed = 0;
   for (const TensorPtr& t : graph.inputs) {
-    if (is_graph_input_not_initializer(graph, t)) changed += set_dim0(*t, batch);
+    if (!is_initializer(graph, t)) changed += set_dim0(*t, batch);
   }
   for (const TensorPtr& t : graph.outputs) {
-    if (!listed(graph.inputs, t.get()) && !t->is_constant()) changed += set_dim0(*t, batch);
+    if (!holds(graph.inputs, t.get()) && !t->is_constant()) changed += set_dim0(*t, batch);
   }
   if (changed == 0) throw Error("cannot set the batch dim of " + graph.describe() + ": no graph input or output has a rank of 1 or more");
   for (const TensorPtr& t : graph.value_info) {
-    if (t->type.is_tensor() && !listed(graph.inputs, t.get()) && !listed(graph.outputs, t.get())) {
+    if (t->type.is_tensor() && !holds(graph.inputs, t.get()) && !holds(graph.outputs, t.get())) {
       t->type.shape = Shape();
     }
   }

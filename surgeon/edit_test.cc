@@ -309,6 +309,43 @@ TEST(BypassTest, AtAGraphOutputWhoseInputIsSharedTheOutputChanges) {
             "out: a, c\n");
 }
 
+// Fork plus if1: If(x) -> y whose then_branch reads `a`; outputs y, b, c.
+struct ForkWithBranch : Fork {
+  Node* if1;
+  ForkWithBranch() {
+    if1 = g.add_node("If", {x}, {tensor("y")}, "if1");
+    Graph& branch = add_subgraph(if1, "then_branch");
+    branch.outputs.push_back(op(branch, "inner", {a}));
+    g.outputs = {if1->output(0), b, c};
+  }
+};
+
+TEST(BypassTest, ReadersInsideSubgraphsFollow) {
+  ForkWithBranch f;
+  bypass_node(f.g, *f.a->producer());
+  EXPECT_EQ(text(f.g),
+            "in: x\n"
+            "b: Neg(x) -> b\n"
+            "c: Exp(x) -> c\n"
+            "if1: If(x) -> y\n"
+            "  in: \n"
+            "  inner: Op(x) -> inner\n"
+            "  out: inner\n"
+            "out: y, b, c\n");
+  EXPECT_TRUE(links_consistent(f.g));
+  f.g.check();
+}
+
+TEST(RemoveTest, ANodeReadInsideASubgraphIsRefused) {
+  ForkWithBranch f;
+  f.g.outputs = {f.if1->output(0)};
+  remove_node(f.g, *f.b->producer());
+  remove_node(f.g, *f.c->producer());
+  EXPECT_REFUSED(f.g, remove_node(f.g, *f.a->producer()),
+                 "node 'if1' (If) would read tensor 'a', which nothing would define (it is an output of removed "
+                 "node 'a' (Relu))");
+}
+
 TEST(BypassTest, OtherOutputStillReadIsRefused) {
   Graph g("g");
   TensorPtr x = graph_input(g, "x"), y = tensor("y"), mask = tensor("mask");

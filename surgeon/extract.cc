@@ -11,10 +11,6 @@
 namespace graft {
 namespace {
 
-bool listed(const std::vector<TensorPtr>& list, const Tensor* t) {
-  return std::any_of(list.begin(), list.end(), [&](const TensorPtr& p) { return p.get() == t; });
-}
-
 // The nodes of `graph` that computing `outputs` from `inputs` runs. Throws when that needs
 // a graph input that is not among `inputs`.
 std::unordered_set<const Node*> needed_nodes(const Graph& graph, const std::vector<TensorPtr>& inputs,
@@ -23,7 +19,7 @@ std::unordered_set<const Node*> needed_nodes(const Graph& graph, const std::vect
   std::unordered_set<const Tensor*> seen;
   std::vector<std::pair<const Tensor*, std::string>> work;  // tensor, who reads it
   auto visit = [&](const Tensor* t, std::string reader) {
-    if (t && !listed(inputs, t) && seen.insert(t).second) work.emplace_back(t, std::move(reader));
+    if (t && !holds(inputs, t) && seen.insert(t).second) work.emplace_back(t, std::move(reader));
   };
   for (const TensorPtr& t : outputs) visit(t.get(), "graph output '" + t->name + "'");
   while (!work.empty()) {
@@ -33,7 +29,7 @@ std::unordered_set<const Node*> needed_nodes(const Graph& graph, const std::vect
     if (p && p->graph() == &graph) {
       if (!needed.insert(p).second) continue;
       for (const Tensor* r : graph.reads_of(*p)) visit(r, p->describe());
-    } else if (listed(graph.inputs, t) && !listed(graph.initializers, t)) {
+    } else if (holds(graph.inputs, t) && !holds(graph.initializers, t)) {
       throw Error("cannot cut " + graph.describe() + ": " + reader + " needs graph input '" + t->name +
                   "', which is not among the new inputs");
     }
@@ -82,7 +78,7 @@ void cut(Graph& graph, const std::vector<TensorPtr>& inputs, const std::vector<T
   graph.cleanup({.remove_unused_graph_inputs = false, .remove_unused_initializers = true, .recurse_into_subgraphs = false});
   auto& vi = graph.value_info;
   vi.erase(std::remove_if(vi.begin(), vi.end(),
-                          [&](const TensorPtr& t) { return listed(inputs, t.get()) || listed(outputs, t.get()); }),
+                          [&](const TensorPtr& t) { return holds(inputs, t.get()) || holds(outputs, t.get()); }),
            vi.end());
 }
 

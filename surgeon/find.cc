@@ -23,22 +23,20 @@ bool name_matches(const std::string& name, const std::string& wanted, const std:
   return (wanted.empty() || name == wanted) && (!re || std::regex_match(name, *re));
 }
 
-bool same_domain(std::string_view a, std::string_view b) {
-  return a == b || (is_default_domain(a) && is_default_domain(b));
+// Tensor names a graph writes: its definitions, node inputs and outputs.
+void add_tensor_names(const Graph& g, std::unordered_set<std::string>& names) {
+  for (const TensorPtr& t : defined_tensors(g)) names.insert(t->name);
+  for (const auto& node : g.nodes()) {
+    for (const TensorPtr& t : node->inputs()) {
+      if (t) names.insert(t->name);
+    }
+  }
+  for (const TensorPtr& t : g.outputs) names.insert(t->name);
 }
 
-// Tensor names written anywhere in the tree: definitions, reads and graph outputs.
 std::unordered_set<std::string> tensor_names_in_tree(const Graph& graph) {
   std::unordered_set<std::string> names;
-  for_each_graph(root_of(graph), [&](const Graph& g) {
-    for (const TensorPtr& t : defined_tensors(g)) names.insert(t->name);
-    for (const auto& node : g.nodes()) {
-      for (const TensorPtr& t : node->inputs()) {
-        if (t) names.insert(t->name);
-      }
-    }
-    for (const TensorPtr& t : g.outputs) names.insert(t->name);
-  });
+  for_each_graph(root_of(graph), [&](const Graph& g) { add_tensor_names(g, names); });
   return names;
 }
 
@@ -112,6 +110,14 @@ const Graph& root_of(const Graph& graph) {
 }
 
 bool is_default_domain(std::string_view domain) { return domain.empty() || domain == "ai.onnx"; }
+
+bool same_domain(std::string_view a, std::string_view b) {
+  return a == b || (is_default_domain(a) && is_default_domain(b));
+}
+
+bool holds(const std::vector<TensorPtr>& list, const Tensor* t) {
+  return std::any_of(list.begin(), list.end(), [&](const TensorPtr& p) { return p.get() == t; });
+}
 
 std::vector<Node*> find_nodes(const Graph& graph, const NodeFilter& filter) {
   const std::optional<std::regex> re = compile(filter.name_regex);
@@ -224,6 +230,16 @@ std::vector<std::string> closest_names(std::string_view name, const std::vector<
   return result;
 }
 
+const Graph* graph_using_tensor_name(const Graph& graph, const std::string& name) {
+  const Graph* user = nullptr;
+  for_each_graph(root_of(graph), [&](const Graph& g) {
+    std::unordered_set<std::string> names;
+    add_tensor_names(g, names);
+    if (!user && names.count(name)) user = &g;
+  });
+  return user;
+}
+
 std::string unique_tensor_name(const Graph& graph, const std::string& base) {
   return unique_name(tensor_names_in_tree(graph), base);
 }
@@ -237,8 +253,7 @@ TensorDataPtr constant_value(const Graph& graph, const Tensor& t) {
   if (!t.data) return nullptr;
   for (const Graph* g = &graph; g; g = g->parent()) {
     if (!g->defines(&t)) continue;
-    bool overridable = std::any_of(g->inputs.begin(), g->inputs.end(), [&](const TensorPtr& in) { return in.get() == &t; });
-    return overridable ? nullptr : t.data;
+    return holds(g->inputs, &t) ? nullptr : t.data;  // a graph input may override it
   }
   return nullptr;
 }

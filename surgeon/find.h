@@ -72,9 +72,17 @@ void for_each_graph(GraphT& graph, const Visit& visit) {
 // Names unused anywhere in the model tree that holds `graph` (all enclosing graphs and
 // all subgraphs): `base` itself if free, else base_1, base_2, ...
 std::string unique_tensor_name(const Graph& graph, const std::string& base);
+// The first graph of that tree (parents first) that defines, reads or outputs a tensor of
+// that name; null if none.
+const Graph* graph_using_tensor_name(const Graph& graph, const std::string& name);
 std::string unique_node_name(const Graph& graph, const std::string& base);
 
 bool is_default_domain(std::string_view domain);
+// Equal, or both the default domain.
+bool same_domain(std::string_view a, std::string_view b);
+
+// Whether `list` (graph inputs, outputs, initializers...) holds `t`.
+bool holds(const std::vector<TensorPtr>& list, const Tensor* t);
 
 // The values of `t` if nothing can change them at run time: an initializer that is not
 // also a graph input, or the output of a Constant node (value, value_float(s), value_int(s)).

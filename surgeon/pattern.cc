@@ -38,10 +38,6 @@ float bfloat16_to_float(uint16_t b) {
   return f;
 }
 
-bool same_domain(const std::string& a, const std::string& b) {
-  return a == b || (is_default_domain(a) && is_default_domain(b));
-}
-
 }  // namespace
 
 AttrCheck attr_int(int64_t v, bool or_absent) {
