@@ -72,6 +72,12 @@ std::optional<Shape> merge_shapes(const Shape& a, const Shape& b) {
   return Shape(std::move(dims));
 }
 
+Dim merge_dim_or_fail(const ShapeContext& ctx, const Dim& a, const Dim& b, const std::string& message) {
+  auto d = merge_dim(a, b);
+  if (!d) ctx.fail(message);
+  return *d;
+}
+
 Shape unknown_dims(size_t rank) { return Shape(std::vector<Dim>(rank)); }
 
 Dim window_out_dim(const Dim& in, int64_t kernel, int64_t stride, int64_t dilation, int64_t pads, bool ceil_mode) {
@@ -81,6 +87,56 @@ Dim window_out_dim(const Dim& in, int64_t kernel, int64_t stride, int64_t dilati
   if (out.is_fixed() && out.value < 0) {
     throw Error("window of " + std::to_string(kernel) + " (dilation " + std::to_string(dilation) +
                 ") does not fit an input of " + in.str() + " with " + std::to_string(pads) + " padding");
+  }
+  return out;
+}
+
+std::vector<int64_t> spatial_ints(const ShapeContext& ctx, const char* name, size_t n, int64_t fill) {
+  std::vector<int64_t> v = ctx.attrs().get_ints(name, std::vector<int64_t>(n, fill));
+  if (v.size() != n) {
+    ctx.fail(std::string(name) + " has " + std::to_string(v.size()) + " values, expected " + std::to_string(n));
+  }
+  return v;
+}
+
+std::vector<Dim> window_output_dims(const ShapeContext& ctx, const std::vector<Dim>& in, const std::vector<Dim>& kernel,
+                                    bool ceil_mode) {
+  const size_t nd = in.size();
+  if (kernel.size() != nd) ctx.fail("kernel " + Shape(kernel).str() + " does not match the spatial dims " + Shape(in).str());
+  const std::vector<int64_t> strides = spatial_ints(ctx, "strides", nd, 1);
+  const std::vector<int64_t> dilations = spatial_ints(ctx, "dilations", nd, 1);
+  const std::string auto_pad = ctx.attrs().get_string("auto_pad", "NOTSET");
+  const bool same = auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER";
+  if (!same && auto_pad != "VALID" && auto_pad != "NOTSET" && !auto_pad.empty()) {
+    ctx.fail("unknown auto_pad '" + auto_pad + "'");
+  }
+  const std::vector<int64_t> pads =
+      same || auto_pad == "VALID" ? std::vector<int64_t>(2 * nd, 0) : spatial_ints(ctx, "pads", 2 * nd, 0);
+  std::vector<Dim> out;
+  for (size_t i = 0; i < nd; ++i) {
+    const int64_t s = strides[i], k = kernel[i].is_fixed() ? kernel[i].value : 1;
+    if (s <= 0 || dilations[i] <= 0 || k <= 0) ctx.fail("strides, dilations and kernel_shape must be positive");
+    if (!kernel[i].is_fixed()) {
+      out.push_back(Dim::unknown());
+      continue;
+    }
+    if (same) {
+      out.push_back(dim_ceil_div(in[i], Dim::fixed(s)));
+      continue;
+    }
+    const int64_t span = dilations[i] * (k - 1) + 1, pad = pads[i] + pads[nd + i];
+    const Dim room = dim_sub(dim_add(in[i], Dim::fixed(pad)), Dim::fixed(span));
+    if (room.is_fixed() && room.value < 0) {
+      ctx.fail("kernel " + Shape(kernel).str() + " is larger than the padded input " + Shape(in).str());
+    }
+    Dim o = window_out_dim(in[i], k, s, dilations[i], pad, ceil_mode);
+    if (ceil_mode) {
+      // The last window must start inside the input or its leading padding.
+      const Dim excess = dim_sub(dim_mul(dim_sub(o, Dim::fixed(1)), Dim::fixed(s)), dim_add(in[i], Dim::fixed(pads[i])));
+      if (!excess.is_fixed()) o = Dim::unknown();
+      else if (excess.value >= 0) o = dim_sub(o, Dim::fixed(1));
+    }
+    out.push_back(o);
   }
   return out;
 }

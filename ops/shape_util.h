@@ -23,12 +23,26 @@ std::optional<Dim> merge_dim(const Dim& a, const Dim& b);
 // The same per dim; std::nullopt on a rank or dim contradiction.
 std::optional<Shape> merge_shapes(const Shape& a, const Shape& b);
 
+// merge_dim, or an Error with `message` when the two dims contradict each other.
+Dim merge_dim_or_fail(const ShapeContext& ctx, const Dim& a, const Dim& b, const std::string& message);
+
 // A shape of `rank` unknown dims.
 Shape unknown_dims(size_t rank);
 
 // Output length of a sliding window (conv, pool): floor or ceil of
 // (in + pads - dilation*(kernel-1) - 1) / stride + 1.
 Dim window_out_dim(const Dim& in, int64_t kernel, int64_t stride, int64_t dilation, int64_t pads, bool ceil_mode);
+
+// An ints attribute that must hold `n` values (one or two per spatial dim); `n` times
+// `fill` when absent. An Error naming the attribute otherwise.
+std::vector<int64_t> spatial_ints(const ShapeContext& ctx, const char* name, size_t n, int64_t fill);
+
+// Spatial output dims of a sliding window (Conv, pools) over the spatial input dims `in`
+// with `kernel` (a dim that is not fixed gives an unknown output dim), from the node's
+// strides, dilations, pads or auto_pad, and ceil_mode for pools. An Error when the
+// attributes do not match the spatial rank or the window does not fit the padded input.
+std::vector<Dim> window_output_dims(const ShapeContext& ctx, const std::vector<Dim>& in, const std::vector<Dim>& kernel,
+                                    bool ceil_mode);
 
 // Output 0 takes input 0's type, shape and tracked elements (Identity, Relu, Neg, ...).
 void same_as_input(ShapeContext& ctx);
