@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "importer/files.h"
 #include "importer/onnx_model.h"
 #include "onnx/onnx_pb.h"
 #include "surgeon/error.h"
@@ -89,6 +90,17 @@ TEST(ExternalData, EmbedThenExternalizeWithThreshold) {
   EXPECT_EQ(moved, r.external_files[0].tensors);
   EXPECT_GT(moved, 0u);
   expect_same_weights(m, ext);
+}
+
+TEST(ExternalData, LocationsMustStayInsideTheModelFolder) {
+  EXPECT_TRUE(is_safe_location("weights.bin"));
+  EXPECT_TRUE(is_safe_location("w..bin"));  // dots inside a name are no path escape
+  EXPECT_TRUE(is_safe_location("sub/dir/w.bin"));
+  EXPECT_FALSE(is_safe_location(""));
+  EXPECT_FALSE(is_safe_location("/etc/passwd"));
+  EXPECT_FALSE(is_safe_location("../w.bin"));
+  EXPECT_FALSE(is_safe_location("a/../../w.bin"));
+  EXPECT_FALSE(is_safe_location("a/.."));
 }
 
 TEST(ExternalData, FailedSaveLeavesNothingBehind) {

@@ -97,4 +97,15 @@ std::string join_path(const std::string& dir, const std::string& name) {
   return dir.back() == '/' ? dir + name : dir + "/" + name;
 }
 
+bool is_safe_location(const std::string& location) {
+  if (location.empty() || location.front() == '/') return false;
+  size_t start = 0;
+  while (start <= location.size()) {
+    size_t end = std::min(location.find('/', start), location.size());
+    if (location.compare(start, end - start, "..") == 0 && end - start == 2) return false;
+    start = end + 1;
+  }
+  return true;
+}
+
 }  // namespace graft::importer

@@ -36,5 +36,8 @@ class AtomicFile {
 
 std::string dirname_of(const std::string& path);  // "" for a bare file name
 std::string join_path(const std::string& dir, const std::string& name);
+// Whether an external data location stays inside the model's folder: relative, non-empty,
+// no ".." path component ("w..bin" is fine, "../w.bin" and "a/../../w" are not).
+bool is_safe_location(const std::string& location);
 
 }  // namespace graft::importer

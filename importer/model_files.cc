@@ -30,7 +30,7 @@ class ExternalSinks {
   ExternalSinks(std::string model_path) : model_path_(std::move(model_path)), dir_(dirname_of(model_path_)) {}
 
   void write(const TensorData& data, const std::string& location, onnx::TensorProto* tp) {
-    if (location.empty() || location.front() == '/' || location.find("..") != std::string::npos) {
+    if (!is_safe_location(location)) {
       throw Error("external data location '" + location + "' must be a relative path inside the model's folder");
     }
     const std::string path = join_path(dir_, location);

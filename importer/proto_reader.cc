@@ -124,7 +124,7 @@ TensorPtr Reader::read_value_info(const onnx::ValueInfoProto& vi, TensorPtr exis
 Bytes Reader::external_bytes(const TensorData& data, const std::string& what) {
   const std::string location = data.external_entry("location");
   if (location.empty()) throw Error(where(what + " is stored externally but names no location"));
-  if (location.front() == '/' || location.find("..") != std::string::npos) {
+  if (!is_safe_location(location)) {
     throw Error(where(what + " has external data location '" + location +
                       "': it must be a relative path inside the model's folder"));
   }
