@@ -95,7 +95,7 @@ std::vector<Dim> transposed_dims(const ShapeContext& ctx, const ConvGeometry& ge
       const int64_t span = dilations[i] * (geo.kernel[i].value - 1) + 1;
       o = dim_add(dim_mul(s, dim_sub(geo.in[i], Dim::fixed(1))), Dim::fixed(out_pad[i] + span - pads[i] - pads[nd + i]));
     }
-    if (o.is_fixed() && o.value <= 0) {
+    if (o.is_fixed() && o.value < 0) {
       ctx.fail("ConvTranspose output size would be " + std::to_string(o.value) + " for X spatial dims " + Shape(geo.in).str());
     }
     out.push_back(o);
