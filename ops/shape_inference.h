@@ -26,7 +26,7 @@ namespace graft::ops {
 struct ValueFacts {
   ValueType type;                            // kNone when nothing is known
   const TensorData* constant = nullptr;      // its values, when a constant of the model
-  std::optional<std::vector<Dim>> elements;  // the values of a small integer tensor (rank <= 1)
+  std::optional<std::vector<Dim>> elements;  // the values of a small integer tensor (rank <= 1, or static), row-major
 
   bool known() const { return type.kind != ValueType::Kind::kNone && type.kind != ValueType::Kind::kEmpty; }
 };

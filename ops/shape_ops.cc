@@ -1,7 +1,7 @@
 // Shapes of the ops that make and reshape shapes: Shape, Size, Constant, Reshape, Flatten,
-// Squeeze, Unsqueeze, Concat, Gather, Identity. These carry tracked values along
-// (Shape -> Gather -> Unsqueeze -> Concat -> Reshape), so exporters' dynamic-shape chains
-// give exact, possibly symbolic, output shapes.
+// Squeeze, Unsqueeze, Concat, Gather, Identity (and Dropout, as in the kernels' twin file).
+// These carry tracked values along (Shape -> Gather -> Unsqueeze -> Concat -> Reshape), so
+// exporters' dynamic-shape chains give exact, possibly symbolic, output shapes.
 #include <algorithm>
 
 #include "ops/dim_expr.h"
@@ -103,7 +103,9 @@ void reshape(ShapeContext& ctx) {
              " (" + std::to_string(count.value) + ")");
   }
   ctx.set_output(0, dtype, Shape(dims));
-  if (ctx.input(0).elements && dims.size() <= 1) ctx.set_output_elements(0, *ctx.input(0).elements);
+  // Row-major values do not move; a 2-D one is kept too (PyTorch's F.pad reshapes its pads
+  // to [n, 2], reverses and transposes them).
+  if (auto e = ctx.input_elements(0)) ctx.set_output_elements(0, std::move(*e));
 }
 
 void flatten(ShapeContext& ctx) {
@@ -144,7 +146,7 @@ void squeeze(ShapeContext& ctx) {
     if (!drop[i]) dims.push_back(x[i]);
   }
   ctx.set_output(0, ctx.input_dtype(0), Shape(dims));
-  if (ctx.input(0).elements) ctx.set_output_elements(0, *ctx.input(0).elements);
+  if (auto e = ctx.input_elements(0)) ctx.set_output_elements(0, std::move(*e));
 }
 
 void unsqueeze(ShapeContext& ctx) {
@@ -162,7 +164,7 @@ void unsqueeze(ShapeContext& ctx) {
   size_t next = 0;
   for (int64_t i = 0; i < rank; ++i) dims.push_back(inserted[i] ? Dim::fixed(1) : x[next++]);
   ctx.set_output(0, ctx.input_dtype(0), Shape(dims));
-  if (ctx.input(0).elements) ctx.set_output_elements(0, *ctx.input(0).elements);
+  if (auto e = ctx.input_elements(0)) ctx.set_output_elements(0, std::move(*e));
 }
 
 void concat(ShapeContext& ctx) {
@@ -221,6 +223,13 @@ void gather(ShapeContext& ctx) {
   ctx.set_output_elements(0, std::move(picked));
 }
 
+// The mask is bool in every opset: 7-9 declare it with the data's type, but the reference
+// and the runtimes (and graft's kernel) give bool.
+void dropout(ShapeContext& ctx) {
+  ctx.set_output_type(0, ctx.input_type(0));
+  ctx.set_output(1, DataType::kBool, ctx.input_shape(0));
+}
+
 }  // namespace
 
 GRAFT_SHAPE_FN("", Shape, 1, shape);
@@ -233,5 +242,6 @@ GRAFT_SHAPE_FN("", Squeeze, 1, squeeze);
 GRAFT_SHAPE_FN("", Unsqueeze, 1, unsqueeze);
 GRAFT_SHAPE_FN("", Concat, 1, concat);
 GRAFT_SHAPE_FN("", Gather, 1, gather);
+GRAFT_SHAPE_FN("", Dropout, 1, dropout);
 
 }  // namespace graft::ops

@@ -40,11 +40,27 @@ std::vector<int64_t> spatial_ints(const ShapeContext& ctx, const char* name, siz
 // Spatial output dims of a sliding window (Conv, pools) over the spatial input dims `in`
 // with `kernel` (a dim that is not fixed gives an unknown output dim), from the node's
 // strides, dilations, pads or auto_pad, and ceil_mode for pools. An Error when the
-// attributes do not match the spatial rank or an output size would be negative.
+// attributes do not match the spatial rank or the window does not fit the padded input.
 std::vector<Dim> window_output_dims(const ShapeContext& ctx, const std::vector<Dim>& in, const std::vector<Dim>& kernel,
                                     bool ceil_mode);
 
 // Output 0 takes input 0's type, shape and tracked elements (Identity, Relu, Neg, ...).
 void same_as_input(ShapeContext& ctx);
+
+// Input i's tracked values (row-major) with its dims, when its shape is static and they
+// fill it.
+struct TrackedValue {
+  std::vector<Dim> values;
+  std::vector<int64_t> dims;
+};
+std::optional<TrackedValue> tracked_value(const ShapeContext& ctx, size_t i);
+
+// The tracked values of a static tensor (row-major) read at offset + sum(i[d] * strides[d])
+// for every index i over `dims`, in row-major order: Slice or Transpose of a small value.
+std::vector<Dim> strided_elements(const std::vector<Dim>& values, int64_t offset, const std::vector<int64_t>& strides,
+                                  const std::vector<int64_t>& dims);
+
+// Row-major strides of fixed dims.
+std::vector<int64_t> row_major_strides(const std::vector<int64_t>& dims);
 
 }  // namespace graft::ops

@@ -96,14 +96,19 @@ void check_slice_lengths(const ShapeContext& ctx, const SliceArgs& s, size_t n) 
   }
 }
 
-// Slices the tracked values of a 1-D input along its only axis.
-void slice_elements(ShapeContext& ctx, const Dim& start, const Dim& end, int64_t step) {
-  auto values = ctx.input_elements(0);
-  if (!values || !start.is_fixed() || !end.is_fixed()) return;
-  const auto [first, count] = slice_range(start.value, end.value, step, static_cast<int64_t>(values->size()));
-  std::vector<Dim> picked;
-  for (int64_t k = 0; k < count; ++k) picked.push_back((*values)[first + k * step]);
-  ctx.set_output_elements(0, std::move(picked));
+// Slices input 0's tracked values: output index i reads input index first + i * step.
+void slice_elements(ShapeContext& ctx, const std::vector<int64_t>& first, const std::vector<int64_t>& steps,
+                    const std::vector<Dim>& out) {
+  auto t = tracked_value(ctx, 0);
+  if (!t) return;
+  std::vector<int64_t> strides = row_major_strides(t->dims), counts;
+  int64_t offset = 0;
+  for (size_t d = 0; d < strides.size(); ++d) {
+    offset += first[d] * strides[d];
+    strides[d] *= steps[d];
+    counts.push_back(out[d].value);
+  }
+  ctx.set_output_elements(0, strided_elements(t->values, offset, strides, counts));
 }
 
 void slice(ShapeContext& ctx) {
@@ -120,6 +125,8 @@ void slice(ShapeContext& ctx) {
     for (size_t i = 0; i < *n; ++i) axes.push_back(static_cast<int64_t>(i));
   }
   std::vector<Dim> dims = x.dims();
+  std::vector<int64_t> first(rank, 0), steps(rank, 1);  // where the output reads, while all is fixed
+  bool fixed = true;
   std::vector<bool> seen(rank, false);
   for (size_t i = 0; i < *n; ++i) {
     const int64_t axis = normalize_axis(axes[i], rank);
@@ -130,12 +137,19 @@ void slice(ShapeContext& ctx) {
     if (step == 0) ctx.fail("steps " + ints_str(*s.steps) + " has a zero step");
     if (!s.starts || !s.ends || !step) {
       dims[axis] = Dim::unknown();
+      fixed = false;
       continue;
     }
-    dims[axis] = sliced_dim(x[axis], (*s.starts)[i], (*s.ends)[i], *step);
-    if (rank == 1) slice_elements(ctx, (*s.starts)[i], (*s.ends)[i], *step);
+    const Dim &start = (*s.starts)[i], &end = (*s.ends)[i];
+    dims[axis] = sliced_dim(x[axis], start, end, *step);
+    fixed = fixed && x[axis].is_fixed() && start.is_fixed() && end.is_fixed();
+    if (fixed) {
+      first[axis] = slice_range(start.value, end.value, *step, x[axis].value).first;
+      steps[axis] = *step;
+    }
   }
   ctx.set_output(0, dtype, Shape(dims));
+  if (fixed) slice_elements(ctx, first, steps, dims);
 }
 
 // Pads as [begin_0, ..., begin_r-1, end_0, ..., end_r-1] over all dims (unpadded axes 0);

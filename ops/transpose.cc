@@ -26,6 +26,16 @@ void transpose(ShapeContext& ctx) {
     dims.push_back(x[axis]);
   }
   ctx.set_output(0, dtype, Shape(dims));
+  if (auto t = tracked_value(ctx, 0)) {
+    const std::vector<int64_t> in_strides = row_major_strides(t->dims);
+    std::vector<int64_t> strides, out;
+    for (int64_t p : perm) {
+      const int64_t axis = p < 0 ? p + rank : p;
+      strides.push_back(in_strides[axis]);
+      out.push_back(t->dims[axis]);
+    }
+    ctx.set_output_elements(0, strided_elements(t->values, 0, strides, out));
+  }
 }
 
 // The 4-D [N, C, H, W] input of DepthToSpace / SpaceToDepth and its blocksize; std::nullopt
