@@ -99,6 +99,38 @@ std::vector<int64_t> spatial_ints(const ShapeContext& ctx, const char* name, siz
   return v;
 }
 
+namespace {
+
+// floor (or ceil) of a / s for a stride s > 0. A symbolic `a` gives a symbolic result when
+// a - r is a multiple of s for some 0 <= r < s (symbols stand for integers), as "2*h + 1" / 2.
+Dim divide_by_stride(const Dim& a, int64_t s, bool ceil) {
+  if (!a.is_symbolic()) return ceil ? dim_ceil_div(a, Dim::fixed(s)) : dim_div(a, Dim::fixed(s));
+  for (int64_t r = 0; r < s; ++r) {
+    const Dim q = dim_div(dim_sub(a, Dim::fixed(r)), Dim::fixed(s));
+    if (q.is_fixed() || q.is_symbolic()) return ceil && r > 0 ? dim_add(q, Dim::fixed(1)) : q;
+  }
+  return Dim::unknown();
+}
+
+// One spatial dim of a sliding window: (in + pads - dilated kernel) / stride + 1, rounded
+// down or (ceil_mode) up; with ceil_mode the last window must start inside the input or
+// its leading padding.
+Dim window_dim(const ShapeContext& ctx, const Dim& in, int64_t k, int64_t s, int64_t dilation, int64_t pad_begin,
+               int64_t pad_end, bool ceil_mode) {
+  const Dim room = dim_sub(dim_add(in, Dim::fixed(pad_begin + pad_end)), Dim::fixed(dilation * (k - 1) + 1));
+  Dim out = dim_add(divide_by_stride(room, s, ceil_mode), Dim::fixed(1));
+  if (out.is_fixed() && out.value < 0) {
+    ctx.fail("window of " + std::to_string(k) + " (dilation " + std::to_string(dilation) + ") does not fit an input of " +
+             in.str() + " with " + std::to_string(pad_begin + pad_end) + " padding");
+  }
+  if (!ceil_mode) return out;
+  const Dim excess = dim_sub(dim_mul(dim_sub(out, Dim::fixed(1)), Dim::fixed(s)), dim_add(in, Dim::fixed(pad_begin)));
+  if (!excess.is_fixed()) return Dim::unknown();
+  return excess.value >= 0 ? dim_sub(out, Dim::fixed(1)) : out;
+}
+
+}  // namespace
+
 std::vector<Dim> window_output_dims(const ShapeContext& ctx, const std::vector<Dim>& in, const std::vector<Dim>& kernel,
                                     bool ceil_mode) {
   const size_t nd = in.size();
@@ -116,27 +148,9 @@ std::vector<Dim> window_output_dims(const ShapeContext& ctx, const std::vector<D
   for (size_t i = 0; i < nd; ++i) {
     const int64_t s = strides[i], k = kernel[i].is_fixed() ? kernel[i].value : 1;
     if (s <= 0 || dilations[i] <= 0 || k <= 0) ctx.fail("strides, dilations and kernel_shape must be positive");
-    if (!kernel[i].is_fixed()) {
-      out.push_back(Dim::unknown());
-      continue;
-    }
-    if (same) {
-      out.push_back(dim_ceil_div(in[i], Dim::fixed(s)));
-      continue;
-    }
-    const int64_t span = dilations[i] * (k - 1) + 1, pad = pads[i] + pads[nd + i];
-    const Dim room = dim_sub(dim_add(in[i], Dim::fixed(pad)), Dim::fixed(span));
-    if (room.is_fixed() && room.value < 0) {
-      ctx.fail("kernel " + Shape(kernel).str() + " is larger than the padded input " + Shape(in).str());
-    }
-    Dim o = window_out_dim(in[i], k, s, dilations[i], pad, ceil_mode);
-    if (ceil_mode) {
-      // The last window must start inside the input or its leading padding.
-      const Dim excess = dim_sub(dim_mul(dim_sub(o, Dim::fixed(1)), Dim::fixed(s)), dim_add(in[i], Dim::fixed(pads[i])));
-      if (!excess.is_fixed()) o = Dim::unknown();
-      else if (excess.value >= 0) o = dim_sub(o, Dim::fixed(1));
-    }
-    out.push_back(o);
+    if (!kernel[i].is_fixed()) out.push_back(Dim::unknown());
+    else if (same) out.push_back(divide_by_stride(in[i], s, true));
+    else out.push_back(window_dim(ctx, in[i], k, s, dilations[i], pads[i], pads[nd + i], ceil_mode));
   }
   return out;
 }

@@ -40,7 +40,7 @@ std::vector<int64_t> spatial_ints(const ShapeContext& ctx, const char* name, siz
 // Spatial output dims of a sliding window (Conv, pools) over the spatial input dims `in`
 // with `kernel` (a dim that is not fixed gives an unknown output dim), from the node's
 // strides, dilations, pads or auto_pad, and ceil_mode for pools. An Error when the
-// attributes do not match the spatial rank or the window does not fit the padded input.
+// attributes do not match the spatial rank or an output size would be negative.
 std::vector<Dim> window_output_dims(const ShapeContext& ctx, const std::vector<Dim>& in, const std::vector<Dim>& kernel,
                                     bool ceil_mode);
 
