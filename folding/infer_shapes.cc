@@ -1,8 +1,10 @@
 #include "folding/infer_shapes.h"
 
+#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "ops/op_registry.h"
 #include "ops/shape_inference.h"
 #include "ops/shape_util.h"
 #include "surgeon/error.h"
@@ -17,6 +19,71 @@ bool is_tensorish(const ValueType& t) {
   return t.kind == ValueType::Kind::kTensor || t.kind == ValueType::Kind::kSparseTensor;
 }
 
+// What a graph (its subgraphs included) declared before inference wrote into it: the types
+// of the values it defines and its value_info lists. A graph inferred more than once (a
+// loop body whose carried types widen, a function body per call) starts again from these.
+struct DeclaredTypes {
+  std::vector<std::pair<TensorPtr, ValueType>> types;
+  std::vector<std::pair<Graph*, std::vector<TensorPtr>>> value_info;
+};
+
+void save_declared(Graph& g, DeclaredTypes& d) {
+  d.value_info.emplace_back(&g, g.value_info);
+  for (const TensorPtr& in : g.inputs) d.types.emplace_back(in, in->type);
+  for (const auto& node : g.nodes()) {
+    for (const TensorPtr& out : node->outputs()) {
+      if (out) d.types.emplace_back(out, out->type);
+    }
+    for (Graph* sub : node->subgraphs()) save_declared(*sub, d);
+  }
+}
+
+// The attributes of a function body's nodes (subgraphs included) that take the caller's
+// value (ref_attr_name), replaced by it for one call and put back afterwards.
+class CallAttributes {
+ public:
+  // False when an attribute the caller omits may have a default in the function (its
+  // attribute_proto, which graft does not read): the body cannot be inferred exactly.
+  bool bind(const Function& f, const Node& caller) { return bind_graph(*f.body, f, caller); }
+  void unbind() {
+    for (auto& [node, attrs] : saved_) node->attributes = std::move(attrs);
+    saved_.clear();
+  }
+  ~CallAttributes() { unbind(); }
+
+ private:
+  bool bind_graph(Graph& g, const Function& f, const Node& caller) {
+    for (const auto& node : g.nodes()) {
+      std::vector<Attribute> bound;
+      bool refers = false;
+      for (const Attribute& a : node->attributes) {
+        if (a.ref_attr_name.empty()) {
+          bound.push_back(a);
+          continue;
+        }
+        refers = true;
+        if (const Attribute* given = caller.attr(a.ref_attr_name)) {
+          bound.push_back(*given);
+          bound.back().name = a.name;
+        } else if (std::find(f.attribute_names.begin(), f.attribute_names.end(), a.ref_attr_name) ==
+                   f.attribute_names.end()) {
+          return false;
+        }
+      }
+      if (refers) {
+        saved_.emplace_back(node.get(), std::move(node->attributes));
+        node->attributes = std::move(bound);
+      }
+      for (Graph* sub : node->subgraphs()) {
+        if (!bind_graph(*sub, f, caller)) return false;
+      }
+    }
+    return true;
+  }
+
+  std::vector<std::pair<Node*, std::vector<Attribute>>> saved_;
+};
+
 class Inference {
  public:
   Inference(Model& model, const ShapeInferenceOptions& options) : model_(model), options_(options) {}
@@ -24,6 +91,7 @@ class Inference {
   ShapeInferenceReport run() {
     apply_overrides(*model_.graph);
     infer_graph(*model_.graph, nullptr);
+    count_graph(*model_.graph);
     return std::move(report_);
   }
 
@@ -102,18 +170,21 @@ class Inference {
   }
 
   void infer_node(Node& node) {
+    if (const Function* f = find_function(node)) return infer_call(node, *f);
     std::vector<const ValueFacts*> inputs;
     for (const TensorPtr& in : node.inputs()) inputs.push_back(in ? &facts_of(in.get()) : nullptr);
-    const int64_t opset = model_.opset(node.domain);
+    const int64_t opset = opset_of(node.domain);
     const ops::ShapeFnDef* def = ops::find_shape_fn(node.domain, node.op_type, opset);
     if (!def) {
-      ++report_.ops_without_shape_fn[node.domain.empty() || node.domain == "ai.onnx" ? node.op_type
-                                                                                     : node.domain + "." + node.op_type];
+      if (without_shape_fn_.insert(&node).second) {
+        ++report_.ops_without_shape_fn[ops::normal_domain(node.domain).empty() ? node.op_type
+                                                                               : node.domain + "." + node.op_type];
+      }
       for (const TensorPtr& out : node.outputs()) record_output(node, out, ValueFacts{});
       return;
     }
     ops::ShapeContext ctx(node, opset, std::move(inputs), [this](const Graph& sub, const std::vector<ValueType>& ins) {
-      return infer_graph(const_cast<Graph&>(sub), &ins);
+      return infer_subgraph(const_cast<Graph&>(sub), ins);
     });
     try {
       def->fn(ctx);
@@ -122,6 +193,88 @@ class Inference {
     }
     for (size_t i = 0; i < node.outputs().size(); ++i) record_output(node, node.output(i), ctx.outputs()[i]);
   }
+
+  // A subgraph is inferred afresh each time (from what the file declared), so its values
+  // end with the types of the last inference: the one whose results the node used.
+  std::vector<ValueType> infer_subgraph(Graph& g, const std::vector<ValueType>& inputs) {
+    auto [it, first] = declared_.try_emplace(&g);
+    if (first) save_declared(g, it->second);
+    else restore(it->second);
+    return infer_graph(g, &inputs);
+  }
+
+  void restore(const DeclaredTypes& d) {
+    for (const auto& [t, type] : d.types) t->type = type;
+    for (const auto& [g, list] : d.value_info) {
+      g->value_info = list;
+      value_info_listed_.erase(g);
+    }
+  }
+
+  // Model-local functions are called by domain and name.
+  const Function* find_function(const Node& node) const {
+    for (const Function& f : model_.functions) {
+      if (f.name == node.op_type && ops::normal_domain(f.domain) == ops::normal_domain(node.domain)) return &f;
+    }
+    return nullptr;
+  }
+
+  // Inside a function body, its own opset imports decide.
+  int64_t opset_of(const std::string& domain) const {
+    if (function_) {
+      for (const OpsetImport& o : function_->opset_imports) {
+        if (ops::normal_domain(o.domain) == ops::normal_domain(domain)) return o.version;
+      }
+    }
+    return model_.opset(domain);
+  }
+
+  // Infers the function's body with the caller's input types and attributes; the body
+  // itself is left as the file declared it (its types belong to no single call).
+  void infer_call(Node& node, const Function& f) {
+    std::vector<ValueType> outs(f.body->outputs.size());
+    CallAttributes attrs;
+    if (!active_.count(&f) && attrs.bind(f, node)) {
+      std::vector<ValueType> ins;
+      for (size_t i = 0; i < f.body->inputs.size(); ++i) {
+        ins.push_back(node.input(i) ? facts_of(node.input(i).get()).type : ValueType{});
+      }
+      CallScope scope(*this, f);
+      try {
+        outs = infer_graph(*f.body, &ins);
+      } catch (const Error& e) {
+        throw Error(node.describe() + " in " + node.graph()->describe() + ", calling function '" + f.name + "': " +
+                    e.what());
+      }
+    }
+    attrs.unbind();
+    for (size_t i = 0; i < node.outputs().size(); ++i) {
+      record_output(node, node.output(i), ValueFacts{i < outs.size() ? outs[i] : ValueType{}});
+    }
+  }
+
+  // While a function body is inferred: its opsets apply, it may not call itself, and when
+  // the call ends its values go back to their declared types and leave no facts behind.
+  class CallScope {
+   public:
+    CallScope(Inference& inference, const Function& f) : inference_(inference), f_(f), caller_(inference.function_) {
+      save_declared(*f.body, declared_);
+      inference_.function_ = &f;
+      inference_.active_.insert(&f);
+    }
+    ~CallScope() {
+      inference_.restore(declared_);
+      for (const auto& [t, type] : declared_.types) inference_.facts_.erase(t.get());
+      inference_.active_.erase(&f_);
+      inference_.function_ = caller_;
+    }
+
+   private:
+    Inference& inference_;
+    const Function& f_;
+    const Function* caller_;
+    DeclaredTypes declared_;
+  };
 
   std::string input_summary(const Node& node) {
     std::string s;
@@ -135,7 +288,6 @@ class Inference {
     if (!out) return;
     merge_into(*out, inferred.type, &node);
     inferred.type = out->type;
-    count(inferred.type);
     facts_[out.get()] = std::move(inferred);
     if (options_.write_value_info && out->type.kind != ValueType::Kind::kNone) add_value_info(*node.graph(), out);
   }
@@ -173,6 +325,15 @@ class Inference {
     if (listed.insert(t.get()).second) g.value_info.push_back(t);
   }
 
+  void count_graph(const Graph& g) {
+    for (const auto& node : g.nodes()) {
+      for (const TensorPtr& out : node->outputs()) {
+        if (out) count(out->type);
+      }
+      for (const Graph* sub : node->subgraphs()) count_graph(*sub);
+    }
+  }
+
   void count(const ValueType& t) {
     ++report_.values;
     if (!is_tensorish(t) || !t.shape.has_rank()) {
@@ -190,6 +351,10 @@ class Inference {
   ShapeInferenceReport report_;
   std::unordered_map<const Tensor*, ValueFacts> facts_;
   std::unordered_map<const Graph*, std::unordered_set<const Tensor*>> value_info_listed_;
+  std::unordered_map<const Graph*, DeclaredTypes> declared_;  // subgraphs, as first seen
+  std::unordered_set<const Node*> without_shape_fn_;
+  std::unordered_set<const Function*> active_;  // functions being inferred (no recursion)
+  const Function* function_ = nullptr;           // whose body is being inferred
 };
 
 }  // namespace

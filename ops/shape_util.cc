@@ -1,6 +1,7 @@
 #include "ops/shape_util.h"
 
 #include <algorithm>
+#include <memory>
 
 #include "ops/dim_expr.h"
 #include "surgeon/error.h"
@@ -158,6 +159,52 @@ std::vector<Dim> window_output_dims(const ShapeContext& ctx, const std::vector<D
 void same_as_input(ShapeContext& ctx) {
   ctx.set_output_type(0, ctx.input_type(0));
   if (ctx.input(0).elements) ctx.set_output_elements(0, *ctx.input(0).elements);
+}
+
+namespace {
+
+bool unknown_kind(const ValueType& t) { return t.kind == ValueType::Kind::kNone || t.kind == ValueType::Kind::kEmpty; }
+
+// `t` with every shape in it forgotten (the kind and dtypes stay).
+ValueType without_shapes(const ValueType& t) {
+  ValueType out = t;
+  out.shape = Shape();
+  if (t.inner) out.inner = std::make_shared<ValueType>(without_shapes(*t.inner));
+  return out;
+}
+
+Shape join_shapes(const Shape& a, const Shape& b) {
+  if (!a.has_rank() || !b.has_rank() || a.rank() != b.rank()) return Shape();
+  std::vector<Dim> dims;
+  for (size_t i = 0; i < a.rank(); ++i) dims.push_back(same_dim(a[i], b[i]) ? a[i] : Dim::unknown());
+  return Shape(std::move(dims));
+}
+
+std::shared_ptr<ValueType> join_inner(const std::shared_ptr<ValueType>& a, const std::shared_ptr<ValueType>& b) {
+  if (!a && !b) return nullptr;
+  return std::make_shared<ValueType>(join_types(a ? *a : ValueType{}, b ? *b : ValueType{}));
+}
+
+}  // namespace
+
+ValueType join_types(const ValueType& a, const ValueType& b) {
+  using K = ValueType::Kind;
+  if (unknown_kind(a)) return unknown_kind(b) ? ValueType{} : without_shapes(b);
+  if (unknown_kind(b)) return without_shapes(a);
+  if ((a.kind == K::kOptional) != (b.kind == K::kOptional)) {
+    // One side is a present optional's value: the result may be either, so it is optional.
+    const ValueType& opt = a.kind == K::kOptional ? a : b;
+    ValueType out = opt;
+    out.inner = std::make_shared<ValueType>(join_types(opt.inner ? *opt.inner : ValueType{}, a.kind == K::kOptional ? b : a));
+    return out;
+  }
+  if (a.kind != b.kind) return ValueType{};
+  ValueType out = a;
+  if (a.elem == DataType::kUndefined || b.elem == DataType::kUndefined) out.elem = a.elem == DataType::kUndefined ? b.elem : a.elem;
+  else if (a.elem != b.elem) out.elem = DataType::kUndefined;
+  if (a.kind == K::kTensor || a.kind == K::kSparseTensor) out.shape = join_shapes(a.shape, b.shape);
+  out.inner = join_inner(a.inner, b.inner);
+  return out;
 }
 
 std::optional<TrackedValue> tracked_value(const ShapeContext& ctx, size_t i) {

@@ -47,6 +47,13 @@ std::vector<Dim> window_output_dims(const ShapeContext& ctx, const std::vector<D
 // Output 0 takes input 0's type, shape and tracked elements (Identity, Relu, Neg, ...).
 void same_as_input(ShapeContext& ctx);
 
+// What is known of a value that is either `a` or `b` (the two branches of an If, a
+// loop-carried value before and after an iteration, two elements of a sequence): equal
+// dims stay, others become unknown, differing ranks give an unknown rank, and a side that
+// is unknown keeps only the other's kind and dtype. optional(T) joined with U is
+// optional(T joined with U).
+ValueType join_types(const ValueType& a, const ValueType& b);
+
 // Input i's tracked values (row-major) with its dims, when its shape is static and they
 // fill it.
 struct TrackedValue {
