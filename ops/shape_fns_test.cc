@@ -2,43 +2,12 @@
 // whole-graph checks against real values are in folding/infer_shapes_test.cc.
 #include <gtest/gtest.h>
 
-#include "ops/shape_inference.h"
-#include "surgeon/error.h"
+#include "ops/shape_test_util.h"
 
 namespace graft::ops {
 namespace {
 
-// One node of `op` reading inputs with these facts; returns its output facts.
-struct NodeUnderTest {
-  Graph graph;
-  Node* node = nullptr;
-  std::vector<ValueFacts> inputs;
-
-  NodeUnderTest(const std::string& op, std::vector<ValueFacts> in, size_t outputs = 1) : inputs(std::move(in)) {
-    std::vector<TensorPtr> ins, outs;
-    for (size_t i = 0; i < inputs.size(); ++i) ins.push_back(std::make_shared<Tensor>("in" + std::to_string(i)));
-    for (size_t i = 0; i < outputs; ++i) outs.push_back(std::make_shared<Tensor>("out" + std::to_string(i)));
-    node = graph.add_node(op, ins, outs, op + "_0");
-  }
-
-  std::vector<ValueFacts> infer(int64_t opset = 18) {
-    std::vector<const ValueFacts*> in;
-    for (const ValueFacts& f : inputs) in.push_back(&f);
-    const ShapeFnDef* def = find_shape_fn("", node->op_type, opset);
-    if (!def) throw Error("no shape function for " + node->op_type);
-    ShapeContext ctx(*node, opset, in, nullptr);
-    def->fn(ctx);
-    return ctx.outputs();
-  }
-};
-
-Dim sym(const char* s) { return Dim::symbolic(s); }
-ValueFacts tensor(DataType t, std::vector<Dim> dims) { return ValueFacts{ValueType::tensor(t, Shape(std::move(dims)))}; }
-ValueFacts shape_value(std::vector<Dim> values) {
-  ValueFacts f = tensor(DataType::kInt64, {Dim::fixed(static_cast<int64_t>(values.size()))});
-  f.elements = std::move(values);
-  return f;
-}
+using namespace testing;
 
 TEST(ShapeFns, ShapeGatherConcatReshapeKeepsSymbols) {
   ValueFacts x = tensor(DataType::kFloat, {sym("batch"), sym("seq"), Dim::fixed(12), Dim::fixed(64)});
