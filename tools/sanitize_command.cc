@@ -13,7 +13,7 @@ namespace graft::tools {
 namespace {
 
 struct SanitizeFlags {
-  std::string model, output, input_shapes, passes;
+  std::string model, output, input_shapes, passes, enable;
   int64_t batch = 0;
   uint64_t fold_size_limit = 16ull << 20;
   size_t max_rounds = 8;
@@ -38,6 +38,10 @@ folding::SanitizeOptions options_of(const SanitizeFlags& f) {
   if (f.batch > 0) o.passes.shapes.batch = f.batch;
   o.passes.fold_size_limit = f.fold_size_limit;
   o.pass_names = split_names(f.passes);
+  if (!f.enable.empty()) {
+    if (o.pass_names.empty()) o.pass_names = folding::default_pipeline();
+    for (const std::string& name : split_names(f.enable)) o.pass_names.insert(o.pass_names.end() - 1, name);
+  }
   for (const std::string& name : o.pass_names) folding::make_pass(name);  // unknown names fail before any work
   o.max_rounds = f.max_rounds;
   return o;
@@ -112,6 +116,7 @@ Run add_sanitize_command(CLI::App& app) {
       "  graft sanitize model.onnx -o clean.onnx --input-shapes x:1x3x224x224\n"
       "  graft sanitize bert.onnx -o clean.onnx --input-shapes 'ids:[batch,seq]' --json\n"
       "  graft sanitize model.onnx -o clean.onnx --passes fold-constants,eliminate-dead-nodes\n"
+      "  graft sanitize bert.onnx -o clean.onnx --enable fuse-layernorm,fuse-gelu\n"
       "  graft sanitize --list-passes");
   cmd->add_option("model", flags->model, "ONNX model file")->check(existing_file_check);
   cmd->add_option("-o,--output", flags->output, "Where to write the sanitized model");
@@ -122,6 +127,8 @@ Run add_sanitize_command(CLI::App& app) {
                   "Do not fold a node into a constant larger than this many bytes when it is larger than "
                   "its inputs (default 16 MiB)");
   cmd->add_option("--passes", flags->passes, "Comma-separated passes to run, in order (default: the standard pipeline)");
+  cmd->add_option("--enable", flags->enable,
+                  "Also run these opt-in passes, before the final dead-node removal (e.g. fuse-layernorm,fuse-gelu)");
   cmd->add_option("--max-rounds", flags->max_rounds, "Stop after this many rounds of passes (default 8)")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--list-passes", flags->list_passes, "List the passes and exit");
