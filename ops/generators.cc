@@ -90,7 +90,10 @@ Dim range_length(const ShapeContext& ctx) {
     if (start.is_fixed() && limit.is_fixed() && delta.is_fixed()) {
       return Dim::fixed(range_count(start.value, limit.value, delta.value));
     }
-    const Dim count = dim_ceil_div(dim_sub(limit, start), delta);
+    // Dividing by a positive step keeps the span a non-negative expression.
+    const bool down = delta.is_fixed() && delta.value < 0;
+    const Dim count = down ? dim_ceil_div(dim_sub(start, limit), Dim::fixed(-delta.value))
+                           : dim_ceil_div(dim_sub(limit, start), delta);
     return count.is_fixed() && count.value < 0 ? Dim::fixed(0) : count;
   }
   auto fs = ctx.input_doubles(0), fl = ctx.input_doubles(1), fd = ctx.input_doubles(2);
