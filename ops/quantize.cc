@@ -12,7 +12,7 @@ void check_scale(const ShapeContext& ctx) {
   const Shape& scale = ctx.input_shape(1);
   if (!x.has_rank() || !scale.has_rank() || ctx.attrs().get_int("block_size", 0) > 0) return;
   if (scale.rank() > 1) ctx.fail("scale " + scale.str() + " must be a scalar or 1-D for x " + x.str());
-  if (scale.rank() == 0 || (scale[0].is_fixed() && scale[0].value == 1)) return;
+  if (scale.rank() == 0 || !scale[0].is_fixed() || scale[0].value == 1) return;
   const int64_t axis = normalize_axis(ctx.attrs().get_int("axis", 1), static_cast<int64_t>(x.rank()));
   merge_dim_or_fail(ctx, scale[0], x[axis], "scale " + scale.str() + " must hold one value per element of x " + x.str() +
                                                 " along axis " + std::to_string(axis));
