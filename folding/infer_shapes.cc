@@ -1,6 +1,8 @@
 #include "folding/infer_shapes.h"
 
 #include <algorithm>
+#include <memory>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -83,6 +85,34 @@ class CallAttributes {
 
   std::vector<std::pair<Node*, std::vector<Attribute>>> saved_;
 };
+
+bool is_unknown(const ValueType& t) { return t.kind == ValueType::Kind::kNone || t.kind == ValueType::Kind::kEmpty; }
+
+// What inference found combined with what the file declared (fixed dims beat symbolic ones,
+// which beat unknown ones), element types of sequences and optionals included;
+// std::nullopt when they contradict.
+std::optional<ValueType> merge_types(const ValueType& inferred, const ValueType& declared) {
+  if (is_unknown(declared)) return inferred;
+  if (is_unknown(inferred)) return declared;
+  const bool tensors = is_tensorish(inferred) && is_tensorish(declared);
+  if (!tensors && inferred.kind != declared.kind) return std::nullopt;
+  ValueType out = declared;
+  if (inferred.elem != DataType::kUndefined) {
+    if (declared.elem != DataType::kUndefined && declared.elem != inferred.elem) return std::nullopt;
+    out.elem = inferred.elem;
+  }
+  if (tensors) {
+    auto shape = ops::merge_shapes(inferred.shape, declared.shape);
+    if (!shape) return std::nullopt;
+    out.shape = std::move(*shape);
+  }
+  if (inferred.inner) {
+    auto inner = declared.inner ? merge_types(*inferred.inner, *declared.inner) : std::optional(*inferred.inner);
+    if (!inner) return std::nullopt;
+    out.inner = std::make_shared<ValueType>(std::move(*inner));
+  }
+  return out;
+}
 
 class Inference {
  public:
@@ -294,25 +324,17 @@ class Inference {
 
   // Combines what inference found with what the file declared, into the tensor's type.
   void merge_into(Tensor& t, const ValueType& inferred, const Node* node) {
-    if (inferred.kind == ValueType::Kind::kNone || inferred.kind == ValueType::Kind::kEmpty) return;
-    ValueType& declared = t.type;
-    if (!is_tensorish(inferred) || !is_tensorish(declared)) {
-      if (declared.kind == ValueType::Kind::kNone || declared.kind == ValueType::Kind::kEmpty) declared = inferred;
+    if (is_unknown(inferred)) return;
+    if (auto merged = merge_types(inferred, t.type)) {
+      t.type = std::move(*merged);
       return;
     }
-    auto merged = ops::merge_shapes(inferred.shape, declared.shape);
-    bool dtype_clash = declared.elem != DataType::kUndefined && inferred.elem != DataType::kUndefined &&
-                       declared.elem != inferred.elem;
-    if (!merged || dtype_clash) {
-      report_.warnings.push_back("'" + t.name + "' is declared " + declared.str() + " but " +
-                                 (node ? node->describe() : std::string("its use")) + " gives " + inferred.str() +
-                                 "; kept the inferred type");
-      declared.elem = inferred.elem;
-      declared.shape = inferred.shape;
-      return;
-    }
-    if (inferred.elem != DataType::kUndefined) declared.elem = inferred.elem;
-    declared.shape = *merged;
+    report_.warnings.push_back("'" + t.name + "' is declared " + t.type.str() + " but " +
+                               (node ? node->describe() : std::string("its use")) + " gives " + inferred.str() +
+                               "; kept the inferred type");
+    ValueType kept = inferred;
+    kept.denotation = t.type.denotation;
+    t.type = std::move(kept);
   }
 
   void add_value_info(Graph& g, const TensorPtr& t) {
