@@ -575,5 +575,21 @@ TEST(ComposeTest, CleanupAndToposortInEitherOrder) {
   }
 }
 
+TEST(ComposeTest, ToposortWithACycleInASubgraphMovesNothing) {
+  Graph g("g");
+  TensorPtr x = graph_input(g, "x");
+  TensorPtr late = tensor("late");
+  TensorPtr early = op(g, "early", {late}, "Neg");  // out of order
+  g.add_node("Abs", {x}, {late}, "late");
+  Node* if1 = g.add_node("If", {x}, {tensor("y")}, "if1");
+  Graph& branch = add_subgraph(if1, "then_branch");
+  TensorPtr p = tensor("p"), q = tensor("q");
+  branch.add_node("Op", {q}, {p}, "p");
+  branch.add_node("Op", {p}, {q}, "q");
+  branch.outputs = {q};
+  g.outputs = {early, if1->output(0)};
+  EXPECT_REFUSED(g, g.toposort(), "subgraph 'then_branch' of node 'if1' (If) has a cycle");
+}
+
 }  // namespace
 }  // namespace graft

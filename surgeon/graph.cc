@@ -156,14 +156,21 @@ void Graph::throw_cycle(const std::vector<bool>& placed) const {
 }
 
 void Graph::toposort(bool recurse_into_subgraphs) {
-  std::vector<size_t> order = topological_order();
-  std::vector<std::unique_ptr<Node>> sorted;
-  sorted.reserve(nodes_.size());
-  for (size_t i : order) sorted.push_back(std::move(nodes_[i]));
-  nodes_ = std::move(sorted);
+  NodeOrders orders;
+  collect_orders(recurse_into_subgraphs, orders);  // throws before anything moves
+  for (auto& [graph, order] : orders) {
+    std::vector<std::unique_ptr<Node>> sorted;
+    sorted.reserve(order.size());
+    for (size_t i : order) sorted.push_back(std::move(graph->nodes_[i]));
+    graph->nodes_ = std::move(sorted);
+  }
+}
+
+void Graph::collect_orders(bool recurse_into_subgraphs, NodeOrders& orders) {
+  orders.emplace_back(this, topological_order());
   if (!recurse_into_subgraphs) return;
   for (const auto& node : nodes_) {
-    for (Graph* sub : node->subgraphs()) sub->toposort();
+    for (Graph* sub : node->subgraphs()) sub->collect_orders(true, orders);
   }
 }
 

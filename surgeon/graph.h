@@ -8,6 +8,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "surgeon/node.h"
@@ -73,7 +74,7 @@ class Graph {
   std::vector<Tensor*> outer_tensors() const;
 
   // Orders nodes so producers come first, keeping the current order where it is free.
-  // Throws an Error naming the nodes on a cycle.
+  // Throws an Error naming the nodes on a cycle, and then moves nothing.
   void toposort(bool recurse_into_subgraphs = true);
   CleanupReport cleanup(const CleanupOptions& options = {});
   // Throws an Error naming the place of the first problem: a dangling input or output,
@@ -88,6 +89,8 @@ class Graph {
  private:
   friend class Node;
   std::vector<size_t> topological_order() const;  // throws on a cycle
+  using NodeOrders = std::vector<std::pair<Graph*, std::vector<size_t>>>;
+  void collect_orders(bool recurse_into_subgraphs, NodeOrders& orders);
   [[noreturn]] void throw_cycle(const std::vector<bool>& placed) const;
   void check_in_scope(std::unordered_set<const Tensor*> visible) const;
 
