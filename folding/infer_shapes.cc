@@ -225,12 +225,19 @@ class Inference {
   }
 
   // A subgraph is inferred afresh each time (from what the file declared), so its values
-  // end with the types of the last inference: the one whose results the node used.
+  // end with the types of the last inference: the one whose results the node used. One
+  // whose inference fails (an If branch that cannot run) is left as declared.
   std::vector<ValueType> infer_subgraph(Graph& g, const std::vector<ValueType>& inputs) {
     auto [it, first] = declared_.try_emplace(&g);
+    const DeclaredTypes& declared = it->second;  // stays valid while nested subgraphs are added
     if (first) save_declared(g, it->second);
-    else restore(it->second);
-    return infer_graph(g, &inputs);
+    else restore(declared);
+    try {
+      return infer_graph(g, &inputs);
+    } catch (const Error&) {
+      restore(declared);
+      throw;
+    }
   }
 
   void restore(const DeclaredTypes& d) {
