@@ -157,8 +157,7 @@ ValueType drop_dims(const ValueType& t, const std::vector<size_t>& axes) {
   return ValueType::tensor(t.elem, Shape(std::move(dims)));
 }
 
-// Scan inputs and outputs around one body: where the scanned axis is in each input, and
-// the length they agree on.
+// What the scan inputs give the body, and how many iterations they make.
 struct ScanInputs {
   Types slices;  // the body's per-iteration input types
   Dim length;    // the iteration count
@@ -174,7 +173,7 @@ ScanInputs scan_inputs(const ShapeContext& ctx, size_t first, const std::vector<
     const ValueType& t = ctx.input_type(first + i);
     const Shape& x = ctx.input_shape(first + i);
     if (!x.has_rank()) {
-      s.slices.push_back(drop_dims(t, {}));
+      s.slices.push_back(t);
       continue;
     }
     if (x.rank() <= skip) ctx.fail("scan input " + x.str() + " has no axis to scan");
