@@ -92,6 +92,10 @@ std::optional<Poly> Parser::term() {
 
 std::optional<Poly> Parser::factor() {
   skip_space();
+  if (eat('-')) {
+    auto inner = factor();
+    return inner ? multiply(*inner, Poly{{Monomial{}, -1}}) : std::nullopt;
+  }
   if (eat('(')) {
     auto inner = expr();
     if (!inner || !eat(')')) return std::nullopt;

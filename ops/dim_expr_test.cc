@@ -23,6 +23,9 @@ TEST(DimExpr, SymbolicPolynomialsAreCanonical) {
   EXPECT_EQ(dim_mul(sym("w"), sym("h")).str(), "h*w");
   EXPECT_EQ(dim_add(dim_mul(Dim::fixed(2), sym("seq")), Dim::fixed(1)).str(), "2*seq + 1");
   EXPECT_EQ(dim_sub(sym("n"), Dim::fixed(1)).str(), "n - 1");
+  EXPECT_EQ(dim_sub(Dim::fixed(0), sym("seq")).str(), "-seq");
+  EXPECT_EQ(dim_div(dim_sub(Dim::fixed(0), sym("seq")), Dim::fixed(-1)).str(), "seq");
+  EXPECT_EQ(dim_add(sym("-seq + 2"), sym("seq")), Dim::fixed(2));
   EXPECT_EQ(dim_sub(sym("2*seq + 1"), sym("seq*2")), Dim::fixed(1));
   EXPECT_EQ(dim_div(sym("4*seq"), Dim::fixed(2)).str(), "2*seq");
   EXPECT_EQ(dim_div(sym("6*batch*seq"), sym("2*batch")).str(), "3*seq");

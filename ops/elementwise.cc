@@ -26,9 +26,8 @@ void broadcast_bool(ShapeContext& ctx) { broadcast_to(ctx, DataType::kBool); }
 
 using DimOp = Dim (*)(const Dim&, const Dim&);
 
-// Element-wise arithmetic on tracked values (a scalar or 1-D operand broadcasts).
-void arithmetic(ShapeContext& ctx, DimOp op) {
-  broadcast(ctx);
+// Element-wise `op` on tracked values (a scalar or 1-D operand broadcasts).
+void combine_values(ShapeContext& ctx, DimOp op) {
   auto a = ctx.input_elements(0), b = ctx.input_elements(1);
   if (!a || !b || ctx.input_shape(0).rank() > 1 || ctx.input_shape(1).rank() > 1) return;
   if (a->size() != b->size() && a->size() != 1 && b->size() != 1) return;
@@ -36,6 +35,53 @@ void arithmetic(ShapeContext& ctx, DimOp op) {
   std::vector<Dim> out;
   for (size_t i = 0; i < n; ++i) out.push_back(op((*a)[a->size() == 1 ? 0 : i], (*b)[b->size() == 1 ? 0 : i]));
   ctx.set_output_elements(0, std::move(out));
+}
+
+void arithmetic(ShapeContext& ctx, DimOp op) {
+  broadcast(ctx);
+  combine_values(ctx, op);
+}
+
+// Comparisons and logic on tracked values give 0/1 where the answer is certain, so an If on
+// a shape test (`if x.shape[1] == 1`) can pick its branch.
+Dim truth(std::optional<bool> b) { return b ? Dim::fixed(*b ? 1 : 0) : Dim::unknown(); }
+std::optional<bool> sign_of_difference_below_zero(const Dim& a, const Dim& b) {
+  Dim d = dim_sub(a, b);
+  return d.is_fixed() ? std::optional<bool>(d.value < 0) : std::nullopt;
+}
+Dim equal_dims(const Dim& a, const Dim& b) {
+  if (same_dim(a, b)) return Dim::fixed(1);
+  Dim d = dim_sub(a, b);
+  return d.is_fixed() ? Dim::fixed(d.value == 0) : Dim::unknown();
+}
+Dim less_dims(const Dim& a, const Dim& b) { return truth(sign_of_difference_below_zero(a, b)); }
+Dim greater_dims(const Dim& a, const Dim& b) { return truth(sign_of_difference_below_zero(b, a)); }
+Dim less_equal_dims(const Dim& a, const Dim& b) {
+  Dim g = greater_dims(a, b);
+  return g.is_fixed() ? Dim::fixed(1 - g.value) : g;
+}
+Dim greater_equal_dims(const Dim& a, const Dim& b) { return less_equal_dims(b, a); }
+Dim and_dims(const Dim& a, const Dim& b) {
+  if ((a.is_fixed() && a.value == 0) || (b.is_fixed() && b.value == 0)) return Dim::fixed(0);
+  return a.is_fixed() && b.is_fixed() ? Dim::fixed(1) : Dim::unknown();
+}
+Dim or_dims(const Dim& a, const Dim& b) {
+  if ((a.is_fixed() && a.value != 0) || (b.is_fixed() && b.value != 0)) return Dim::fixed(1);
+  return a.is_fixed() && b.is_fixed() ? Dim::fixed(0) : Dim::unknown();
+}
+
+template <DimOp op>
+void logic(ShapeContext& ctx) {
+  broadcast_bool(ctx);
+  combine_values(ctx, op);
+}
+
+void logical_not(ShapeContext& ctx) {
+  unary(ctx);
+  auto values = ctx.input_elements(0);
+  if (!values) return;
+  for (Dim& d : *values) d = d.is_fixed() ? Dim::fixed(d.value == 0) : Dim::unknown();
+  ctx.set_output_elements(0, std::move(*values));
 }
 
 void add(ShapeContext& ctx) { arithmetic(ctx, dim_add); }
@@ -50,13 +96,26 @@ void div(ShapeContext& ctx) {
 
 void where(ShapeContext& ctx) { broadcast_to(ctx, ctx.input_dtype(1)); }
 
+// Neg of a tracked value negates it (exporters write Neg([-1]) into shape arithmetic).
+void neg(ShapeContext& ctx) {
+  unary(ctx);
+  auto values = ctx.input_elements(0);
+  if (!values) return;
+  for (Dim& d : *values) d = dim_sub(Dim::fixed(0), d);
+  ctx.set_output_elements(0, std::move(*values));
+}
+
 // PRelu broadcasts its slope to X (unidirectionally): the output is X's shape.
 void prelu(ShapeContext& ctx) { unary(ctx); }
 
 void cast_to(ShapeContext& ctx, DataType to) {
   ctx.set_output(0, to, ctx.input_shape(0));
-  bool integer_to = to == DataType::kInt64 || to == DataType::kInt32;
-  if (integer_to && ctx.input_elements(0)) ctx.set_output_elements(0, *ctx.input_elements(0));
+  auto values = ctx.input_elements(0);
+  if (!values) return;
+  if (to == DataType::kBool) {
+    for (Dim& d : *values) d = d.is_fixed() ? Dim::fixed(d.value != 0) : Dim::unknown();
+  }
+  if (to == DataType::kInt64 || to == DataType::kInt32 || to == DataType::kBool) ctx.set_output_elements(0, *values);
 }
 
 void cast(ShapeContext& ctx) { cast_to(ctx, static_cast<DataType>(ctx.attrs().required_int("to"))); }
@@ -88,8 +147,8 @@ GRAFT_SHAPE_FN("", HardSwish, 14, unary);
 GRAFT_SHAPE_FN("", LeakyRelu, 1, unary);
 GRAFT_SHAPE_FN("", Log, 1, unary);
 GRAFT_SHAPE_FN("", Mish, 18, unary);
-GRAFT_SHAPE_FN("", Neg, 1, unary);
-GRAFT_SHAPE_FN("", Not, 1, unary);
+GRAFT_SHAPE_FN("", Neg, 1, neg);
+GRAFT_SHAPE_FN("", Not, 1, logical_not);
 GRAFT_SHAPE_FN("", Reciprocal, 1, unary);
 GRAFT_SHAPE_FN("", Relu, 1, unary);
 GRAFT_SHAPE_FN("", Round, 11, unary);
@@ -124,14 +183,14 @@ GRAFT_SHAPE_FN("", Max, 1, broadcast);
 GRAFT_SHAPE_FN("", Min, 1, broadcast);
 GRAFT_SHAPE_FN("", Sum, 1, broadcast);
 GRAFT_SHAPE_FN("", Mean, 1, broadcast);
-GRAFT_SHAPE_FN("", And, 1, broadcast_bool);
-GRAFT_SHAPE_FN("", Or, 1, broadcast_bool);
+GRAFT_SHAPE_FN("", And, 1, logic<and_dims>);
+GRAFT_SHAPE_FN("", Or, 1, logic<or_dims>);
 GRAFT_SHAPE_FN("", Xor, 1, broadcast_bool);
-GRAFT_SHAPE_FN("", Equal, 1, broadcast_bool);
-GRAFT_SHAPE_FN("", Greater, 1, broadcast_bool);
-GRAFT_SHAPE_FN("", GreaterOrEqual, 12, broadcast_bool);
-GRAFT_SHAPE_FN("", Less, 1, broadcast_bool);
-GRAFT_SHAPE_FN("", LessOrEqual, 12, broadcast_bool);
+GRAFT_SHAPE_FN("", Equal, 1, logic<equal_dims>);
+GRAFT_SHAPE_FN("", Greater, 1, logic<greater_dims>);
+GRAFT_SHAPE_FN("", GreaterOrEqual, 12, logic<greater_equal_dims>);
+GRAFT_SHAPE_FN("", Less, 1, logic<less_dims>);
+GRAFT_SHAPE_FN("", LessOrEqual, 12, logic<less_equal_dims>);
 GRAFT_SHAPE_FN("", Where, 9, where);
 
 GRAFT_SHAPE_FN("", Cast, 1, cast);

@@ -70,3 +70,21 @@ TEST(ShapeFns, SqueezeAndUnsqueezeAxesFromInputsSinceOpset13) {
 
 }  // namespace
 }  // namespace graft::ops
+
+namespace graft::ops {
+namespace {
+
+TEST(ShapeFns, ComparisonsOfTrackedValuesAreKnownWhereCertain) {
+  NodeUnderTest eq("Equal", {shape_value({Dim::fixed(3), sym("seq"), sym("seq")}), shape_value({Dim::fixed(1), sym("n"), sym("seq")})});
+  ValueFacts out = eq.infer()[0];
+  EXPECT_EQ(out.type.str(), "bool[3]");
+  ASSERT_TRUE(out.elements);
+  EXPECT_EQ(Shape(*out.elements).str(), "[0, ?, 1]");
+  NodeUnderTest less("Less", {shape_value({sym("seq")}), shape_value({sym("seq + 1")})});
+  EXPECT_EQ(Shape(*less.infer()[0].elements).str(), "[1]");
+  NodeUnderTest negate("Not", {out});
+  EXPECT_EQ(Shape(*negate.infer()[0].elements).str(), "[1, ?, 0]");
+}
+
+}  // namespace
+}  // namespace graft::ops
