@@ -1,6 +1,7 @@
 // fold-constants: every node whose inputs are all constants (initializers, in this graph or
-// an enclosing one) is run on the CPU kernels and its outputs become initializers; so is a
-// Shape or Size of a tensor whose shape inference found static. Constant nodes become
+// an enclosing one) is run on the CPU kernels and its outputs become initializers; so does
+// every node whose outputs shape inference knows in full (a Shape of a static shape, a
+// Gather of the static part of a symbolic one, arithmetic on those). Constant nodes become
 // initializers this way too.
 // Precondition: none. Left alone: random ops, nodes with subgraphs (inline-constant-if
 // handles If), non-tensor outputs, graph outputs, and outputs that would exceed the size
@@ -42,7 +43,7 @@ class FoldConstants : public Pass {
  public:
   std::string name() const override { return "fold-constants"; }
   std::string description() const override {
-    return "evaluate nodes whose inputs are all constant (and Shape/Size of static shapes) into initializers";
+    return "evaluate nodes whose inputs are all constant, or whose values shape inference knows, into initializers";
   }
 
   PassResult run(Model& model, const PassOptions& options) override {
@@ -50,6 +51,7 @@ class FoldConstants : public Pass {
     options_ = &options;
     result_ = {};
     folded_by_op_.clear();
+    infer_shapes(model, options.shapes, &known_);
     fold_graph(*model.graph);
     if (!folded_by_op_.empty()) {
       std::string s = "folded";
@@ -73,7 +75,7 @@ class FoldConstants : public Pass {
   // The node's output values, or std::nullopt when it should not or cannot fold.
   std::optional<std::vector<TensorDataPtr>> evaluate(const Graph& g, const Node& node) {
     if (!foldable(g, node)) return std::nullopt;
-    if (auto shape = static_shape_value(node)) return shape;
+    if (auto values = known_outputs(node)) return values;
     std::vector<cpu::Value> values;
     uint64_t input_bytes = 0;
     for (const TensorPtr& in : node.inputs()) {
@@ -105,30 +107,32 @@ class FoldConstants : public Pass {
     return !node.outputs().empty();
   }
 
-  // Shape / Size of a tensor whose shape is static.
-  std::optional<std::vector<TensorDataPtr>> static_shape_value(const Node& node) const {
-    if ((node.op_type != "Shape" && node.op_type != "Size") || !node.domain.empty() || !node.input(0)) return std::nullopt;
-    if (node.input(0)->data) return std::nullopt;  // a constant input folds through the kernel
-    const Shape shape = node.input(0)->shape();
-    if (!shape.is_static()) return std::nullopt;
-    std::vector<int64_t> dims;
-    for (const Dim& d : shape.dims()) dims.push_back(d.value);
-    std::vector<int64_t> out;
-    if (node.op_type == "Size") {
-      out.push_back(*shape.num_elements());
-    } else {
-      const int64_t rank = static_cast<int64_t>(dims.size());
-      auto clamp = [&](int64_t i) { return std::clamp(i < 0 ? i + rank : i, int64_t{0}, rank); };
-      const Attribute* s = node.attr("start");
-      const Attribute* e = node.attr("end");
-      int64_t start = clamp(s ? s->i : 0), end = clamp(e ? e->i : rank);
-      out.assign(dims.begin() + start, dims.begin() + std::max(start, end));
+  // Outputs whose values shape inference knows in full (Shape of a static shape, a Gather
+  // of its known part, arithmetic on them), whatever the inputs.
+  std::optional<std::vector<TensorDataPtr>> known_outputs(const Node& node) const {
+    std::vector<TensorDataPtr> out;
+    for (const TensorPtr& t : node.outputs()) {
+      auto it = t ? known_.find(t.get()) : known_.end();
+      if (it == known_.end()) return std::nullopt;
+      out.push_back(constant_of(it->second));
     }
+    return out;
+  }
+
+  static TensorDataPtr constant_of(const KnownValue& v) {
     auto data = std::make_shared<TensorData>();
-    data->dtype = DataType::kInt64;
-    if (node.op_type == "Shape") data->dims = {static_cast<int64_t>(out.size())};
-    data->bytes = Bytes::copy_of(out.data(), out.size() * sizeof(int64_t));
-    return std::vector<TensorDataPtr>{data};
+    data->dtype = v.dtype;
+    data->dims = v.dims;
+    if (v.dtype == DataType::kInt64) {
+      data->bytes = Bytes::copy_of(v.values.data(), v.values.size() * sizeof(int64_t));
+    } else if (v.dtype == DataType::kInt32) {
+      std::vector<int32_t> narrow(v.values.begin(), v.values.end());
+      data->bytes = Bytes::copy_of(narrow.data(), narrow.size() * sizeof(int32_t));
+    } else {
+      std::vector<uint8_t> bools(v.values.begin(), v.values.end());
+      data->bytes = Bytes::copy_of(bools.data(), bools.size());
+    }
+    return data;
   }
 
   std::optional<std::vector<TensorDataPtr>> to_constants(const Node& node, std::vector<cpu::Value>& outs,
@@ -168,6 +172,7 @@ class FoldConstants : public Pass {
   const PassOptions* options_ = nullptr;
   PassResult result_;
   std::map<std::string, size_t> folded_by_op_;
+  KnownValues known_;
 };
 
 }  // namespace

@@ -118,6 +118,25 @@ class Inference {
  public:
   Inference(Model& model, const ShapeInferenceOptions& options) : model_(model), options_(options) {}
 
+  // Node outputs whose every element inference tracked as a fixed value.
+  KnownValues known_values() const {
+    KnownValues known;
+    for (const auto& [t, f] : facts_) {
+      if (!t->producer() || !f.elements || !f.type.is_tensor() || !f.type.shape.is_static()) continue;
+      const DataType dt = f.type.elem;
+      if (dt != DataType::kInt64 && dt != DataType::kInt32 && dt != DataType::kBool) continue;
+      if (f.type.shape.num_elements() != static_cast<int64_t>(f.elements->size())) continue;
+      KnownValue v{dt, {}, {}};
+      for (const Dim& d : f.type.shape.dims()) v.dims.push_back(d.value);
+      for (const Dim& e : *f.elements) {
+        if (!e.is_fixed()) break;
+        v.values.push_back(e.value);
+      }
+      if (v.values.size() == f.elements->size()) known.emplace(t, std::move(v));
+    }
+    return known;
+  }
+
   ShapeInferenceReport run() {
     apply_overrides(*model_.graph);
     infer_graph(*model_.graph, nullptr);
@@ -388,8 +407,11 @@ class Inference {
 
 }  // namespace
 
-ShapeInferenceReport infer_shapes(Model& model, const ShapeInferenceOptions& options) {
-  return Inference(model, options).run();
+ShapeInferenceReport infer_shapes(Model& model, const ShapeInferenceOptions& options, KnownValues* known) {
+  Inference inference(model, options);
+  ShapeInferenceReport report = inference.run();
+  if (known) *known = inference.known_values();
+  return report;
 }
 
 std::map<std::string, Shape> parse_input_shapes(const std::string& text) {

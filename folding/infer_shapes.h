@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "surgeon/model.h"
@@ -28,10 +29,21 @@ struct ShapeInferenceReport {
   std::vector<std::string> warnings;  // declared types that disagree with the inferred ones
 };
 
+// A value inference knows in full: a small integer or bool tensor computed from shapes
+// (Shape -> Gather -> Concat chains), every element fixed. Row-major values.
+struct KnownValue {
+  DataType dtype = DataType::kInt64;
+  std::vector<int64_t> dims;
+  std::vector<int64_t> values;
+};
+using KnownValues = std::unordered_map<const Tensor*, KnownValue>;
+
 // Throws an Error naming the node and the shapes when a node's inputs contradict its op
 // (a MatMul inner-dimension mismatch, a Reshape to an impossible size), or when an
 // override names no graph input. The model may be partly updated when it throws.
-ShapeInferenceReport infer_shapes(Model& model, const ShapeInferenceOptions& options = {});
+// `known`, when given, receives the node outputs whose values inference knows in full.
+ShapeInferenceReport infer_shapes(Model& model, const ShapeInferenceOptions& options = {},
+                                  KnownValues* known = nullptr);
 
 // Parses "x:1x3x224x224,mask:batchx128" (dims fixed or symbolic, "?" unknown); errors name
 // the flag value.
