@@ -196,5 +196,30 @@ TEST(Sanitize, DuplicateConstantsAndNodesMerge) {
   EXPECT_EQ(ops_after("duplicates_and_cse"), (Ops{{"Mul", 1}, {"Relu", 1}, {"Add", 1}}));
 }
 
+TEST(Sanitize, BatchNormAndScaleFoldIntoConvAndGemm) {
+  EXPECT_EQ(ops_after("conv_batchnorm"), (Ops{{"Conv", 1}, {"Relu", 1}}));
+  EXPECT_EQ(ops_after("gemm_batchnorm"), (Ops{{"Gemm", 1}}));
+  EXPECT_EQ(ops_after("matmul_batchnorm"), (Ops{{"Gemm", 1}}));
+  EXPECT_EQ(ops_after("conv_mul_add"), (Ops{{"Conv", 1}}));
+}
+
+// The default pipeline with opt-in passes before the final dead-node removal (as --enable).
+std::map<std::string, size_t> ops_after_enabling(const std::string& name, const std::vector<std::string>& extra) {
+  SanitizeOptions options;
+  options.pass_names = default_pipeline();
+  options.pass_names.insert(options.pass_names.end() - 1, extra.begin(), extra.end());
+  Model m = expect_same_outputs("testdata/patterns/" + name + ".onnx", "", options);
+  return op_histogram(*m.graph);
+}
+
+TEST(Sanitize, OptInFusionsMakeLayerNormalizationAndGelu) {
+  EXPECT_EQ(ops_after_enabling("layernorm_decomposed", {"fuse-layernorm"}), (Ops{{"LayerNormalization", 1}}));
+  EXPECT_EQ(ops_after_enabling("gelu_decomposed", {"fuse-gelu"}), (Ops{{"Gelu", 1}}));
+  EXPECT_EQ(ops_after_enabling("gelu_tanh_decomposed", {"fuse-layernorm", "fuse-gelu"}), (Ops{{"Gelu", 1}}));
+  // Opt-in: the default pipeline leaves them decomposed.
+  EXPECT_EQ(ops_after("gelu_decomposed")["Gelu"], 0u);
+  EXPECT_EQ(ops_after("layernorm_decomposed")["LayerNormalization"], 0u);
+}
+
 }  // namespace
 }  // namespace graft::folding

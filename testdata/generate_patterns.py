@@ -246,6 +246,37 @@ def gelu_decomposed():
     save("gelu_decomposed", nodes, [vi("x", [4, 32])], [vi("y", [4, 32])], opset=20)
 
 
+def gelu_tanh_decomposed():
+    # The tanh approximation as HF's gelu_new exports it: (0.5 * x) * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3))).
+    nodes = [
+        const("three", np.array(3.0, np.float32)),
+        helper.make_node("Pow", ["x", "three"], ["x3"], name="pow"),
+        const("k", np.array(0.044715, np.float32)),
+        helper.make_node("Mul", ["k", "x3"], ["kx3"], name="mul_k"),
+        helper.make_node("Add", ["x", "kx3"], ["inner"], name="add_inner"),
+        const("c", np.array(0.7978845608028654, np.float32)),
+        helper.make_node("Mul", ["c", "inner"], ["arg"], name="mul_c"),
+        helper.make_node("Tanh", ["arg"], ["t"], name="tanh"),
+        const("one", np.array(1.0, np.float32)),
+        helper.make_node("Add", ["one", "t"], ["t1"], name="add_one"),
+        const("half", np.array(0.5, np.float32)),
+        helper.make_node("Mul", ["half", "x"], ["hx"], name="mul_half"),
+        helper.make_node("Mul", ["hx", "t1"], ["y"], name="mul_out"),
+    ]
+    save("gelu_tanh_decomposed", nodes, [vi("x", [4, 32])], [vi("y", [4, 32])], opset=20)
+
+
+def matmul_batchnorm():
+    # A Linear without bias followed by BatchNorm1d, as torch exports it for 2-D inputs.
+    inits = [init("w", weights(4, 6)), init("gamma", 1 + weights(6)), init("beta", weights(6)),
+             init("mean", weights(6)), init("var", np.abs(1 + weights(6)))]
+    nodes = [
+        helper.make_node("MatMul", ["x", "w"], ["m"], name="matmul"),
+        helper.make_node("BatchNormalization", ["m", "gamma", "beta", "mean", "var"], ["y"], name="bn"),
+    ]
+    save("matmul_batchnorm", nodes, [vi("x", [3, 4])], [vi("y", [3, 6])], inits)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     resize_scales_chain()
@@ -262,6 +293,8 @@ def main():
     duplicates_and_cse()
     layernorm_decomposed()
     gelu_decomposed()
+    gelu_tanh_decomposed()
+    matmul_batchnorm()
 
 
 if __name__ == "__main__":
