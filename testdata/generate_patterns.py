@@ -7,7 +7,8 @@ from constants, shape arithmetic chains, constant-condition Ifs, BatchNormalizat
 Conv, decomposed LayerNorm/Gelu, and so on. Weights are seeded random values.
 
 Install:  pip install onnx numpy
-Run:      python3 testdata/generate_patterns.py     # writes testdata/patterns/*.onnx
+Run:      python3 testdata/generate_patterns.py     # writes testdata/patterns/*.onnx and
+          testdata/contradictory/*.onnx (valid protobuf, shapes that contradict: sanitize must refuse them)
 Deterministic: running it twice gives byte-identical files.
 """
 from __future__ import annotations
@@ -277,6 +278,27 @@ def matmul_batchnorm():
     save("matmul_batchnorm", nodes, [vi("x", [3, 4])], [vi("y", [3, 6])], inits)
 
 
+def save_contradictory(name, nodes, inputs, outputs, inits=()):
+    # Well-formed protobuf whose shapes contradict: ONNX's full check would refuse it.
+    g = helper.make_graph(nodes, name, inputs, outputs, initializer=list(inits))
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], producer_name="graft-patterns")
+    m.ir_version = 8
+    onnx.checker.check_model(m)
+    bad = os.path.join(os.path.dirname(OUT), "contradictory")
+    os.makedirs(bad, exist_ok=True)
+    with open(os.path.join(bad, name + ".onnx"), "wb") as f:
+        f.write(m.SerializeToString(deterministic=True))
+
+
+def contradictions():
+    save_contradictory("matmul_mismatch", [helper.make_node("MatMul", ["a", "w"], ["y"], name="mm")],
+                       [vi("a", [2, 3])], [vi("y", [2, 5])], [init("w", weights(4, 5))])
+    save_contradictory("reshape_impossible",
+                       [const("shape", np.array([4, -1], np.int64)),
+                        helper.make_node("Reshape", ["x", "shape"], ["y"], name="reshape")],
+                       [vi("x", [2, 3])], [vi("y", ["n", "m"])])
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     resize_scales_chain()
@@ -295,6 +317,8 @@ def main():
     gelu_decomposed()
     gelu_tanh_decomposed()
     matmul_batchnorm()
+
+    contradictions()  # last: the seeded weights of the models above stay as they were
 
 
 if __name__ == "__main__":

@@ -148,6 +148,33 @@ check "unknown input file fails" run_graft nonzero run "$tiny" --inputs testdata
 check "unknown input file is named" contains "$tmp/err" "float32.npy"
 check "run on a missing model fails" run_graft nonzero run "$tmp/none.onnx"
 
+# sanitize: folds exporter patterns, reports, writes atomically, refuses contradictions.
+check "sanitize --help" run_graft 0 sanitize --help
+check "sanitize --help has examples" contains "$tmp/out" "Examples:"
+check "sanitize --list-passes" run_graft 0 sanitize --list-passes
+check "sanitize lists fold-constants" contains "$tmp/out" "fold-constants"
+check "sanitize resize scales" run_graft 0 sanitize testdata/patterns/resize_scales_chain.onnx -o "$tmp/resize.onnx"
+check "sanitize says nodes before" contains "$tmp/out" "nodes before: 10"
+check "sanitize says nodes after" contains "$tmp/out" "nodes after:  1 (Resize 1)"
+check "sanitize says what folded" contains "$tmp/out" "folded"
+check "sanitized model runs" run_graft 0 run "$tmp/resize.onnx" --seed 1
+check "sanitize --json" run_graft 0 sanitize "$model" -o "$tmp/ocr.onnx" --json
+check "sanitize --json counts" contains "$tmp/out" '"nodes_before": 471'
+no_op_after() { python3 -c 'import json, sys; sys.exit(sys.argv[2] in json.load(open(sys.argv[1]))["ops_after"])' "$@"; }
+check "sanitize folds the BatchNormalizations" no_op_after "$tmp/out" BatchNormalization
+check "sanitize --input-shapes" run_graft 0 sanitize "$model" -o "$tmp/ocr_static.onnx" --input-shapes x:1x3x48x192
+check "sanitize static shapes leave no unknown shapes" not contains "$tmp/out" "without a static shape"
+check "sanitize bad --input-shapes name" run_graft nonzero sanitize "$model" -o "$tmp/nope.onnx" --input-shapes y:1x3
+check "sanitize names the inputs" contains "$tmp/err" "(inputs: x)"
+check "sanitize unknown pass" run_graft nonzero sanitize "$model" -o "$tmp/nope.onnx" --passes bogus
+check "sanitize names the pass" contains "$tmp/err" "unknown pass 'bogus'"
+for m in matmul_mismatch reshape_impossible; do
+  check "sanitize refuses $m" run_graft nonzero sanitize testdata/contradictory/$m.onnx -o "$tmp/$m.onnx"
+  check "sanitize $m error is one line" one_line "$tmp/err"
+  check "sanitize $m writes nothing" test ! -e "$tmp/$m.onnx"
+done
+check "sanitize matmul names both shapes" grep -q "node 'mm' (MatMul).*A \[2, 3\] and B \[4, 5\]" <("$graft" sanitize testdata/contradictory/matmul_mismatch.onnx -o "$tmp/x.onnx" 2>&1)
+
 # inspect works on every model we have, in every output form.
 inspect_all() {
   local m bad=0

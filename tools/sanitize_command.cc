@@ -82,6 +82,8 @@ void print_list(const char* title, const std::vector<std::string>& items, size_t
   if (items.size() > limit) std::printf("  ... and %zu more\n", items.size() - limit);
 }
 
+constexpr size_t kNotesShown = 5;
+
 void print_text(const folding::SanitizeReport& r) {
   std::printf("nodes before: %zu (%s)\n", r.nodes_before, histogram_text(r.ops_before).c_str());
   std::printf("nodes after:  %zu (%s)\n", r.nodes_after, histogram_text(r.ops_after).c_str());
@@ -89,7 +91,8 @@ void print_text(const folding::SanitizeReport& r) {
               r.passes.reached_fixpoint ? ", fixpoint reached" : ", round limit reached");
   for (const auto& p : r.passes.passes) {
     std::printf("  %-34s %zu change%s\n", p.name.c_str(), p.changes, p.changes == 1 ? "" : "s");
-    for (const std::string& note : p.notes) std::printf("      %s\n", note.c_str());
+    for (size_t i = 0; i < p.notes.size() && i < kNotesShown; ++i) std::printf("      %s\n", p.notes[i].c_str());
+    if (p.notes.size() > kNotesShown) std::printf("      ... and %zu more (--json lists all)\n", p.notes.size() - kNotesShown);
   }
   print_list("shape warnings", r.passes.shapes.warnings);
   if (!r.passes.shapes.ops_without_shape_fn.empty()) {
