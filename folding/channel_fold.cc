@@ -1,5 +1,6 @@
 #include "folding/channel_fold.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "surgeon/edit.h"
@@ -33,7 +34,7 @@ TensorDataPtr foldable_constant(const Graph& g, const Node& node, const TensorPt
               " (only float32 and float64 fold)";
     return nullptr;
   }
-  if (!values_as_doubles(*data)) {
+  if (!values_loaded(*data)) {
     why_not = "the values of its " + std::string(role) + " " + quoted(*t) + " are not loaded";
     return nullptr;
   }
@@ -88,12 +89,22 @@ class ChannelOf {
 
 }  // namespace
 
-std::optional<std::vector<double>> values_as_doubles(const TensorData& data) {
+bool values_loaded(const TensorData& data) {
   std::optional<int64_t> n = data.num_elements();
-  if (!n) return std::nullopt;
+  if (!n) return false;
   std::optional<uint64_t> bytes = dtype_storage_bytes(data.dtype, static_cast<uint64_t>(*n));
-  if (!bytes || data.bytes.size() != *bytes) return std::nullopt;
-  std::vector<double> v(static_cast<size_t>(*n));
+  return bytes && data.bytes.size() == *bytes;
+}
+
+std::optional<std::vector<double>> values_as_doubles(const TensorData& data) {
+  if (!values_loaded(data)) return std::nullopt;
+  std::vector<double> v(static_cast<size_t>(*data.num_elements()));
+  if (data.dtype == DataType::kFloat) {  // the common case, without a per-element dtype switch
+    std::vector<float> f(v.size());
+    std::memcpy(f.data(), data.bytes.data(), f.size() * sizeof(float));
+    std::copy(f.begin(), f.end(), v.begin());
+    return v;
+  }
   for (size_t i = 0; i < v.size(); ++i) {
     std::optional<double> x = value_at(data, i);
     if (!x) return std::nullopt;

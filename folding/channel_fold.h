@@ -50,8 +50,10 @@ bool only_reader_is(const Graph& g, const Tensor& t, const Node& reader);
 // A float32/float64 tensor of `dims` holding `values` (rounded to float32 for kFloat).
 TensorDataPtr make_float_data(DataType dtype, std::vector<int64_t> dims, const std::vector<double>& values);
 
+// Whether the constant's bytes are all there for its dtype and dims (external data loaded).
+bool values_loaded(const TensorData& data);
 // The values of a constant as doubles; nullopt for types value_at cannot read or when the
-// bytes do not hold every element (external data not loaded).
+// bytes do not hold every element.
 std::optional<std::vector<double>> values_as_doubles(const TensorData& data);
 
 }  // namespace graft::folding
