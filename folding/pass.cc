@@ -66,7 +66,11 @@ PassManagerReport PassManager::run(Model& model, size_t max_rounds) {
       PassTotal& total = report.passes[i];
       ++total.runs;
       total.changes += r.changes;
-      total.notes.insert(total.notes.end(), r.notes.begin(), r.notes.end());
+      for (std::string& note : r.notes) {  // a refusal repeats every round: say it once
+        if (std::find(total.notes.begin(), total.notes.end(), note) == total.notes.end()) {
+          total.notes.push_back(std::move(note));
+        }
+      }
       if (r.changes) report.shapes = infer_shapes(model, options_.shapes);
       round_changes += r.changes;
     }

@@ -65,7 +65,7 @@ std::vector<std::string> default_pipeline();
 struct PassTotal {
   std::string name;
   size_t runs = 0, changes = 0;
-  std::vector<std::string> notes;
+  std::vector<std::string> notes;  // each distinct note once, in first-seen order
 };
 
 struct PassManagerReport {
