@@ -5,6 +5,7 @@
 #include <optional>
 #include <unordered_set>
 
+#include "plugins/node_plugin.h"
 #include "surgeon/error.h"
 #include "surgeon/graph.h"
 
@@ -51,9 +52,10 @@ void CpuExecutor::collect_kernels(const Graph& g, std::vector<std::string>& unsu
   for (const auto& node : g.nodes()) {
     const int64_t opset = model_.opset(node->domain);
     const cpu::KernelDef* def = cpu::find_kernel(node->domain, node->op_type, opset);
+    const cpu::KernelFn fn = plugins::cpu_kernel_for(*node, opset, def ? def->fn : nullptr);
     caches_[node.get()] = std::make_unique<cpu::NodeCache>();
-    if (def) {
-      kernels_[node.get()] = def->fn;
+    if (fn) {
+      kernels_[node.get()] = fn;
       opsets_[node.get()] = opset;
     } else {
       const std::string domain = node->domain.empty() ? "ai.onnx" : node->domain;

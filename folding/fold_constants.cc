@@ -12,6 +12,7 @@
 
 #include "folding/pass.h"
 #include "kernels/cpu/kernel.h"
+#include "plugins/node_plugin.h"
 #include "surgeon/error.h"
 
 namespace graft::folding {
@@ -86,12 +87,13 @@ class FoldConstants : public Pass {
     }
     const int64_t opset = model_->opset(node.domain);
     const cpu::KernelDef* kernel = cpu::find_kernel(node.domain, node.op_type, opset);
-    if (!kernel) return std::nullopt;
+    const cpu::KernelFn fn = plugins::cpu_kernel_for(node, opset, kernel ? kernel->fn : nullptr);
+    if (!fn) return std::nullopt;
     std::vector<const cpu::Value*> inputs;
     for (const cpu::Value& v : values) inputs.push_back(v.is_none() ? nullptr : &v);
     cpu::KernelContext ctx(node, opset, std::move(inputs), nullptr);
     try {
-      kernel->fn(ctx);
+      fn(ctx);
     } catch (const Error& e) {
       result_.notes.push_back("kept " + node.describe() + ": evaluating it failed: " + e.what());
       return std::nullopt;

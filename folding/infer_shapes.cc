@@ -9,6 +9,7 @@
 #include "ops/op_registry.h"
 #include "ops/shape_inference.h"
 #include "ops/shape_util.h"
+#include "plugins/node_plugin.h"
 #include "surgeon/error.h"
 #include "surgeon/shape_text.h"
 
@@ -224,7 +225,8 @@ class Inference {
     for (const TensorPtr& in : node.inputs()) inputs.push_back(in ? &facts_of(in.get()) : nullptr);
     const int64_t opset = opset_of(node.domain);
     const ops::ShapeFnDef* def = ops::find_shape_fn(node.domain, node.op_type, opset);
-    if (!def) {
+    const ops::ShapeFn fn = plugins::shape_fn_for(node, opset, def ? def->fn : nullptr);
+    if (!fn) {
       if (without_shape_fn_.insert(&node).second) {
         ++report_.ops_without_shape_fn[ops::normal_domain(node.domain).empty() ? node.op_type
                                                                                : node.domain + "." + node.op_type];
@@ -236,7 +238,7 @@ class Inference {
       return infer_subgraph(const_cast<Graph&>(sub), ins);
     });
     try {
-      def->fn(ctx);
+      fn(ctx);
     } catch (const Error& e) {
       throw Error(node.describe() + " in " + node.graph()->describe() + ": " + e.what() + input_summary(node));
     }

@@ -1,6 +1,7 @@
 #include "folding/sanitize.h"
 
 #include "kernels/cpu/kernel.h"
+#include "plugins/node_plugin.h"
 
 namespace graft::folding {
 namespace {
@@ -24,7 +25,9 @@ size_t total(const std::map<std::string, size_t>& counts) {
 
 void find_gaps(const Model& model, const Graph& g, SanitizeReport& r) {
   for (const auto& n : g.nodes()) {
-    if (!cpu::find_kernel(n->domain, n->op_type, model.opset(n->domain))) ++r.ops_without_kernel[op_key(*n)];
+    const int64_t opset = model.opset(n->domain);
+    const cpu::KernelDef* kernel = cpu::find_kernel(n->domain, n->op_type, opset);
+    if (!plugins::cpu_kernel_for(*n, opset, kernel ? kernel->fn : nullptr)) ++r.ops_without_kernel[op_key(*n)];
     for (const TensorPtr& out : n->outputs()) {
       if (out && out->type.is_tensor() && !out->type.shape.is_static()) {
         r.unknown_shapes.push_back(out->name + " " + out->type.str());

@@ -175,6 +175,25 @@ for m in matmul_mismatch reshape_impossible; do
 done
 check "sanitize matmul names both shapes" grep -q "node 'mm' (MatMul).*A \[2, 3\] and B \[4, 5\]" <("$graft" sanitize testdata/contradictory/matmul_mismatch.onnx -o "$tmp/x.onnx" 2>&1)
 
+# plugins: built-ins, a library loaded with --plugins, --plugin-map and --swap-plugins.
+swish=testdata/plugins/scaled_swish.onnx
+dcn_shapes=x:2x4x9x9,offset:2x36x5x5,mask:2x18x5x5
+check "plugins list" run_graft 0 plugins list
+check "plugins list names DeformConv2d" contains "$tmp/out" "graft::DeformConv2d v1"
+check "plugins list --plugins --json" run_graft 0 plugins list --plugins examples/libacme_plugins.so --json
+check "plugins list shows the library's plugin" contains "$tmp/out" '"library": "examples/libacme_plugins.so"'
+check "plugins bad library" run_graft nonzero plugins list --plugins "$swish"
+check "plugins bad library is named" contains "$tmp/err" "cannot load plugin library $swish"
+check "run custom op without its library" run_graft nonzero run "$swish" --input-shapes x:2x3x4
+check "run custom op names the node" contains "$tmp/err" "node 'swish' (acme::ScaledSwish)"
+check "run through the plugin library" run_graft 0 run "$swish" --input-shapes x:2x3x4 --plugins examples/libacme_plugins.so
+check "sanitize --swap-plugins" run_graft 0 sanitize testdata/plugins/deform_conv_onnx_domain.onnx -o "$tmp/dcn.onnx" --plugin-map DeformConv=graft::DeformConv2d --swap-plugins
+check "sanitize reports the swap" contains "$tmp/out" "swapped node 'dcn' (DeformConv) -> plugin graft::DeformConv2d v1 (built-in)"
+check "the swapped model runs without a mapping" run_graft 0 run "$tmp/dcn.onnx" --input-shapes "$dcn_shapes"
+check "run with --plugin-map" run_graft 0 run testdata/plugins/deform_conv_onnx_domain.onnx --input-shapes "$dcn_shapes" --plugin-map DeformConv=graft::DeformConv2d
+check "bad --plugin-map" run_graft nonzero inspect "$swish" --plugin-map DeformConv=graft::Nope
+check "bad --plugin-map is named" contains "$tmp/err" "--plugin-map 'DeformConv=graft::Nope': no plugin graft::Nope is registered"
+
 # inspect works on every model we have, in every output form.
 inspect_all() {
   local m bad=0

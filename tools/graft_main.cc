@@ -6,6 +6,7 @@
 
 #include "surgeon/error.h"
 #include "tools/commands.h"
+#include "tools/plugin_flags.h"
 
 namespace {
 
@@ -16,7 +17,8 @@ constexpr const char* kDescription =
     "  graft inspect model.onnx --nodes --json  every node, as JSON\n"
     "  graft convert model.onnx -o out.onnx --external-data out.weights\n"
     "  graft conformance /usr/share/libonnx-testdata/data\n"
-    "  graft run model.onnx --inputs inputs.npz --save-outputs out/\n";
+    "  graft run model.onnx --inputs inputs.npz --save-outputs out/\n"
+    "  graft plugins list --plugins libacme_plugins.so\n";
 
 }  // namespace
 
@@ -35,6 +37,9 @@ int main(int argc, char** argv) {
   add(graft::tools::add_conformance_command);
   add(graft::tools::add_run_command);
   add(graft::tools::add_sanitize_command);
+  add(graft::tools::add_plugins_command);
+  graft::tools::PluginFlags plugin_flags;
+  for (CLI::App* sub : app.get_subcommands({})) graft::tools::add_plugin_flags(*sub, plugin_flags);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -43,6 +48,7 @@ int main(int argc, char** argv) {
   for (auto& [sub, run] : commands) {
     if (!sub->parsed()) continue;
     try {
+      graft::tools::apply_plugin_flags(plugin_flags);
       return run();
     } catch (const graft::Error& e) {
       std::fprintf(stderr, "graft %s: error: %s\n", sub->get_name().c_str(), e.what());

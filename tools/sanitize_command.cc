@@ -18,6 +18,7 @@ struct SanitizeFlags {
   uint64_t fold_size_limit = 16ull << 20;
   size_t max_rounds = 8;
   bool list_passes = false;
+  bool swap_plugins = false;
   bool json = false;
 };
 
@@ -41,6 +42,10 @@ folding::SanitizeOptions options_of(const SanitizeFlags& f) {
   if (!f.enable.empty()) {
     if (o.pass_names.empty()) o.pass_names = folding::default_pipeline();
     for (const std::string& name : split_names(f.enable)) o.pass_names.insert(o.pass_names.end() - 1, name);
+  }
+  if (f.swap_plugins) {
+    if (o.pass_names.empty()) o.pass_names = folding::default_pipeline();
+    o.pass_names.insert(o.pass_names.begin(), "swap-plugins");
   }
   for (const std::string& name : o.pass_names) folding::make_pass(name);  // unknown names fail before any work
   o.max_rounds = f.max_rounds;
@@ -135,6 +140,8 @@ Run add_sanitize_command(CLI::App& app) {
   cmd->add_option("--max-rounds", flags->max_rounds, "Stop after this many rounds of passes (default 8)")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--list-passes", flags->list_passes, "List the passes and exit");
+  cmd->add_flag("--swap-plugins", flags->swap_plugins,
+                "First rewrite nodes mapped by --plugin-map into their plugin's op, reporting each");
   cmd->add_flag("--json", flags->json, "Print the report as JSON");
   return [flags] {
     if (flags->list_passes) return list_passes(flags->json);

@@ -78,12 +78,11 @@ class DeformConv2d : public Plugin {
     deform_conv2d_cpu(g, data(kX), data(kW), data(kOffset), data(kBias), data(kMask), y.mutable_data<float>());
   }
 
-  bool has_cuda() const override { return find_cuda_impl("DeformConv2d") != nullptr; }
-  void enqueue_cuda(const CudaLaunch& launch) const override {
-    const CudaImpl impl = find_cuda_impl("DeformConv2d");
-    if (!impl) Plugin::enqueue_cuda(launch);
-    impl(fields_, launch);
+  bool has_cuda() const override { return has_cuda_impl("DeformConv2d"); }
+  size_t cuda_workspace_size(const std::vector<DeviceTensor>& inputs) const override {
+    return cuda_impl_workspace("DeformConv2d", fields_, inputs);
   }
+  void enqueue_cuda(const CudaLaunch& launch) const override { enqueue_cuda_impl("DeformConv2d", fields_, launch); }
 
  private:
   static void check_fields(const Fields& f) {

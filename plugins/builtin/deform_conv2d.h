@@ -9,17 +9,11 @@
 #include <cstdint>
 #include <vector>
 
+#include "plugins/builtin/deform_conv_geometry.h"
 #include "plugins/plugin.h"
 
 namespace graft::plugins {
 
-struct DeformConvGeometry {
-  int64_t n, c, h, w;     // input
-  int64_t m, kh, kw;      // output channels, kernel
-  int64_t ho, wo;         // output spatial size
-  int64_t stride_h, stride_w, pad_h, pad_w, dil_h, dil_w;
-  int64_t group, offset_group;
-};
 
 // y = deform_conv2d(x, ...) in float32; bias and mask may be null.
 void deform_conv2d_cpu(const DeformConvGeometry& g, const float* x, const float* weight, const float* offset,

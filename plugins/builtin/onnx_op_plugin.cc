@@ -47,12 +47,12 @@ void OnnxOpPlugin::run_cpu(cpu::KernelContext& ctx) const {
   }
 }
 
-bool OnnxOpPlugin::has_cuda() const { return find_cuda_impl(spec_.name) != nullptr; }
+bool OnnxOpPlugin::has_cuda() const { return has_cuda_impl(spec_.name); }
 
-void OnnxOpPlugin::enqueue_cuda(const CudaLaunch& launch) const {
-  const CudaImpl impl = find_cuda_impl(spec_.name);
-  if (!impl) Plugin::enqueue_cuda(launch);
-  impl(fields_, launch);
+size_t OnnxOpPlugin::cuda_workspace_size(const std::vector<DeviceTensor>& inputs) const {
+  return cuda_impl_workspace(spec_.name, fields_, inputs);
 }
+
+void OnnxOpPlugin::enqueue_cuda(const CudaLaunch& launch) const { enqueue_cuda_impl(spec_.name, fields_, launch); }
 
 }  // namespace graft::plugins

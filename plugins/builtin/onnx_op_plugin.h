@@ -28,6 +28,7 @@ class OnnxOpPlugin : public Plugin {
   bool supports(size_t index, DataType dtype, Layout layout) const override;
   void run_cpu(cpu::KernelContext& ctx) const override;
   bool has_cuda() const override;
+  size_t cuda_workspace_size(const std::vector<DeviceTensor>& inputs) const override;
   void enqueue_cuda(const CudaLaunch& launch) const override;
 
  protected:
