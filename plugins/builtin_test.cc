@@ -11,6 +11,8 @@
 #include "folding/infer_shapes.h"
 #include "folding/pass.h"
 #include "folding/pass_test_util.h"
+#include "folding/sanitize.h"
+#include "testdata/test_paths.h"
 #include "importer/onnx_model.h"
 #include "plugins/registry.h"
 #include "surgeon/error.h"
@@ -116,6 +118,44 @@ TEST(DeformConv2d, ConstantFoldingEvaluatesThePlugin) {
   const auto io = npz("deform_conv2d_io.npz");
   const std::vector<NamedValue> out = engine::CpuExecutor(m).run({});
   expect_close(io.at("y"), out[0].value, kDeformTol);
+}
+
+// The proof: a model whose op only a plugin runs is sanitized (the mapped node
+// swapped into the plugin's op), written, read back and run without the mapping; the
+// outputs match the numpy reference.
+TEST(DeformConv2d, SanitizeSwapSaveReloadAndRunMatchesReference) {
+  Model m = importer::load_model(kDir + "deform_conv_onnx_domain.onnx");
+  Registry::global().clear_mappings();
+  Registry::global().add_mapping("DeformConv=graft::DeformConv2d");
+  folding::SanitizeOptions options;
+  options.pass_names = folding::default_pipeline();
+  options.pass_names.insert(options.pass_names.begin(), "swap-plugins");
+  const folding::SanitizeReport r = folding::sanitize(m, options);
+  Registry::global().clear_mappings();
+  ASSERT_EQ(r.passes.passes[0].name, "swap-plugins");
+  EXPECT_EQ(r.passes.passes[0].notes,
+            std::vector<std::string>{"swapped node 'dcn' (DeformConv) -> plugin graft::DeformConv2d v1 (built-in)"});
+  EXPECT_TRUE(r.ops_without_kernel.empty());
+  EXPECT_EQ(r.ops_after.at("graft.DeformConv2d"), 1u);
+  EXPECT_EQ(m.opset("graft"), 1);
+
+  const std::string path = graft::testing::make_temp_dir("swap") + "/dcn.onnx";
+  importer::save_model(m, path);
+  const auto io = npz("deform_conv2d_io.npz");
+  const std::vector<NamedValue> out = engine::CpuExecutor(importer::load_model(path)).run(named(io, {"x", "offset", "mask"}));
+  expect_close(io.at("y"), out[0].value, kDeformTol);
+}
+
+TEST(DeformConv2d, SwapKeepsANodeThePluginRefuses) {
+  Model m = importer::load_model(kDir + "deform_conv_onnx_domain.onnx");
+  m.graph->nodes()[0]->set_attr(Attribute::of_ints("pads", {1, 1}));
+  Registry::global().add_mapping("DeformConv=graft::DeformConv2d");
+  const folding::PassResult r = folding::make_pass("swap-plugins")->run(m, {});
+  Registry::global().clear_mappings();
+  EXPECT_EQ(r.changes, 0u);
+  EXPECT_EQ(r.notes, std::vector<std::string>{"kept node 'dcn' (DeformConv): plugin graft::DeformConv2d v1 (built-in): "
+                                              "strides and dilations take 2 values, pads 4 (top, left, bottom, right)"});
+  EXPECT_EQ(m.graph->nodes()[0]->op_type, "DeformConv");
 }
 
 // The same op as an ONNX node and as a graft plugin node over the same constant inputs.
