@@ -194,6 +194,130 @@ check "run with --plugin-map" run_graft 0 run testdata/plugins/deform_conv_onnx_
 check "bad --plugin-map" run_graft nonzero inspect "$swish" --plugin-map DeformConv=graft::Nope
 check "bad --plugin-map is named" contains "$tmp/err" "--plugin-map 'DeformConv=graft::Nope': no plugin graft::Nope is registered"
 
+# Graph surgery on the OCR classifier: edit, extract, rewrite, diff. Where an edit keeps the
+# computation, the outputs are compared byte for byte with the original model's.
+ocr_in=testdata/reference/ch_ppocr_mobile_v2.0_cls_infer/inputs
+for sub in edit extract rewrite diff; do
+  check "help names $sub" grep -q "graft $sub" <("$graft" --help)
+  check "$sub --help" run_graft 0 "$sub" --help
+  check "$sub --help has examples" contains "$tmp/out" "Examples:"
+done
+check "run the original model" run_graft 0 run "$model" --inputs "$ocr_in" --save-outputs "$tmp/ocr_out"
+
+# edit: flags and scripts in command-line order, all or nothing.
+cat >"$tmp/edits.txt" <<'EOF'
+# names for the stem
+rename-node p2o.Conv.0 stem_conv
+rename-tensor softmax_0.tmp_0 probs      # the output keeps its values
+set-attr p2o.Softmax.0 axis 1
+EOF
+check "edit with a script and flags" run_graft 0 edit "$model" -o "$tmp/edited.onnx" --script "$tmp/edits.txt" --rename-node stem_conv=first_conv --set-metadata author=graft
+check "edit reports each edit with its line" contains "$tmp/out" "edits.txt line 3"
+check "edit reports what it did" contains "$tmp/out" "renamed node 'stem_conv' (Conv) to 'first_conv'"
+check "edit says where it wrote" contains "$tmp/out" "wrote $tmp/edited.onnx"
+check "edited model runs" run_graft 0 run "$tmp/edited.onnx" --inputs "$ocr_in" --save-outputs "$tmp/edited_out"
+check "edited model computes the same" cmp -s "$tmp/ocr_out/softmax_0.tmp_0.npy" "$tmp/edited_out/probs.npy"
+check "edit --json" run_graft 0 edit "$model" -o "$tmp/edited2.onnx" --remove-node p2o.Relu.7 --json
+check "edit --json says what was done" contains "$tmp/out" "\"done\": \"removed node 'p2o.Relu.7' (Relu); readers of 'relu_7.tmp_0' now read 'conv2d_63.tmp_0'\""
+check "removed node is gone" run_graft 0 inspect "$tmp/edited2.onnx"
+check "470 nodes left" contains "$tmp/out" "470 nodes"
+check "model without the Relu runs" run_graft 0 run "$tmp/edited2.onnx" --inputs "$ocr_in"
+check "edit --set-input-shape" run_graft 0 edit "$model" -o "$tmp/static.onnx" --set-input-shape x:1x3x48x192 --set-batch 1
+check "static model runs on random inputs" run_graft 0 run "$tmp/static.onnx"
+check "static model input shape" contains "$tmp/out" "[1, 3, 48, 192]"
+check "edit --dry-run" run_graft 0 edit "$model" --rename-node p2o.Conv.0=c0 --dry-run
+check "edit --dry-run writes nothing" contains "$tmp/out" "dry run: nothing written"
+printf 'rename-node p2o.Conv.0 stem\nremove-node p2o.Relu.7\nset-attr p2o.Softmax.O axis 1\n' >"$tmp/bad_edits.txt"
+check "edit script error fails" run_graft nonzero edit "$model" -o "$tmp/bad_edit.onnx" --script "$tmp/bad_edits.txt"
+check "edit script error names the line, the edit and the closest node" contains "$tmp/err" "bad_edits.txt line 3: set-attr p2o.Softmax.O axis 1: graph 'Model from PaddlePaddle.' has no node named 'p2o.Softmax.O'; closest: 'p2o.Softmax.0'"
+check "edit script error is one line" one_line "$tmp/err"
+check "no output after a failed edit" test ! -e "$tmp/bad_edit.onnx"
+check "edit refuses a taken name" run_graft nonzero edit "$model" -o "$tmp/bad_edit.onnx" --rename-node p2o.Conv.0=p2o.Conv.1
+check "taken name is named" contains "$tmp/err" "node 'p2o.Conv.1' (Conv) in graph 'Model from PaddlePaddle.' has that name"
+check "edit refuses a cycle" run_graft nonzero edit "$model" -o "$tmp/bad_edit.onnx" --set-node-input p2o.Conv.0.0=softmax_0.tmp_0
+check "cycle is named" contains "$tmp/err" "--set-node-input p2o.Conv.0.0=softmax_0.tmp_0: the edit would create a cycle"
+check "edit refuses a dangling output" run_graft nonzero edit "$model" -o "$tmp/bad_edit.onnx" --set-outputs probz
+check "dangling output names the closest" contains "$tmp/err" "has no tensor named 'probz'"
+check "edit refuses a type change" run_graft nonzero edit "$model" -o "$tmp/bad_edit.onnx" --set-attr p2o.Softmax.0.axis=[1]
+check "type change is explained" contains "$tmp/err" "attribute 'axis' is int"
+check "edit bad flag form" run_graft nonzero edit "$model" -o "$tmp/bad_edit.onnx" --rename-node p2o.Conv.0
+check "bad flag form is named" contains "$tmp/err" "--rename-node wants OLD=NEW, got 'p2o.Conv.0'"
+check "edit without edits" run_graft nonzero edit "$model" -o "$tmp/bad_edit.onnx"
+check "edit errors are one line" one_line "$tmp/err"
+check "no output after refused edits" test ! -e "$tmp/bad_edit.onnx"
+
+# diff: exit 0 equal, 1 different, 2 trouble.
+check "diff of a model with itself" run_graft 0 diff "$model" "$model"
+check "diff says no differences" contains "$tmp/out" "no differences"
+check "diff of an edited model" run_graft 1 diff "$model" "$tmp/edited.onnx"
+check "diff shows the renamed node" contains "$tmp/out" "~ node 'p2o.Conv.0' (Conv): name: 'p2o.Conv.0' -> 'first_conv'"
+check "diff shows the new output" contains "$tmp/out" "+ output 'probs': float32[p2o.DynamicDimension.3, 2]"
+check "diff shows the metadata" contains "$tmp/out" "+ metadata 'author': 'graft'"
+check "diff shows a removed node" run_graft 1 diff "$model" "$tmp/edited2.onnx"
+check "removed node and rewired reader" contains "$tmp/out" "~ node 'p2o.Conv.15' (Conv): input 0: 'relu_7.tmp_0' -> 'conv2d_63.tmp_0'"
+check "diff --json" run_graft 1 diff "$model" "$tmp/edited2.onnx" --json
+check "diff --json says not equal" contains "$tmp/out" '"equal": false'
+check "diff --json lists the removed node" contains "$tmp/out" '"change": "removed"'
+check "diff of a missing file" run_graft 2 diff "$model" "$tmp/none.onnx"
+check "diff names the missing file" contains "$tmp/err" "$tmp/none.onnx"
+
+# extract: the subgraph's output equals the full model's intermediate.
+check "edit --add-output for the intermediates" run_graft 0 edit "$model" -o "$tmp/probe.onnx" --add-output p2o.Add.7,hardswish_2.tmp_0
+check "intermediates get their inferred types" contains "$tmp/out" "typed by shape inference: output 'p2o.Add.7'"
+check "run the probe" run_graft 0 run "$tmp/probe.onnx" --inputs "$ocr_in" --save-outputs "$tmp/probe_out"
+check "extract" run_graft 0 extract "$model" -o "$tmp/sub.onnx" --inputs p2o.Add.7 --outputs hardswish_2.tmp_0
+check "extract shows the typed input" contains "$tmp/out" "p2o.Add.7  float32[p2o.DynamicDimension.0, 8, ?, ?]"
+check "extract counts the kept nodes" contains "$tmp/out" "kept 26 of 471 nodes"
+check "extracted model runs" run_graft 0 run "$tmp/sub.onnx" --inputs "$tmp/probe_out/p2o.Add.7.npy" --save-outputs "$tmp/sub_out"
+check "extracted model computes the intermediate" cmp -s "$tmp/probe_out/hardswish_2.tmp_0.npy" "$tmp/sub_out/hardswish_2.tmp_0.npy"
+check "extract from the model's own inputs" run_graft 0 extract "$model" -o "$tmp/front.onnx" --outputs p2o.Add.7 --json
+check "extract --json names the input" contains "$tmp/out" '"name": "x"'
+check "front runs" run_graft 0 run "$tmp/front.onnx" --inputs "$ocr_in" --save-outputs "$tmp/front_out"
+check "front computes the intermediate" cmp -s "$tmp/probe_out/p2o.Add.7.npy" "$tmp/front_out/p2o.Add.7.npy"
+check "extract unknown tensor" run_graft nonzero extract "$model" -o "$tmp/bad_sub.onnx" --inputs p2o.Add.7 --outputs hardswish_2.tmp_
+check "unknown tensor names the closest" contains "$tmp/err" "has no tensor named 'hardswish_2.tmp_'; closest: 'hardswish_2.tmp_0'"
+check "extract a cut that needs another input" run_graft nonzero extract "$model" -o "$tmp/bad_sub.onnx" --inputs hardswish_2.tmp_0 --outputs p2o.Add.7
+check "the missing input is named" contains "$tmp/err" "needs graph input 'x', which is not among the new inputs"
+check "extract errors are one line" one_line "$tmp/err"
+check "no output after a failed extract" test ! -e "$tmp/bad_sub.onnx"
+
+# rewrite: fuse into custom ops, expand back to the same computation.
+cat >"$tmp/fuse.txt" <<'EOF'
+# the squeeze-excite gate: Mul(x, HardSigmoid(g)) as one op carrying the HardSigmoid's attributes
+rule fuse_gate: Mul(x, HardSigmoid(g) as h) => com.example.Gate(x, g) [h.alpha, h.beta]
+# hard-swish as Paddle exports it: x * Clip(x + 3, 0, 6) / 6
+rule fuse_hardswish: x -> Add(x, 3.0) as a; Clip(a) [min=0.0, max=6.0] as c; Mul(x, c) as m; Div(m, 6.0) as y
+    => com.example.HardSwish(x) -> y
+EOF
+cat >"$tmp/expand.txt" <<'EOF'
+rule expand_gate: com.example.Gate(x, g) as y => Mul(x, HardSigmoid(g) [y.alpha, y.beta]) -> y
+rule expand_hardswish: com.example.HardSwish(x) as y => Div(Mul(x, Clip(Add(x, 3.0)) [min=0.0, max=6.0]), 6.0) -> y
+EOF
+check "rewrite fuses" run_graft 0 rewrite "$model" -o "$tmp/fused.onnx" --rules "$tmp/fuse.txt"
+check "rewrite counts per rule" grep -q "fuse_hardswish  18 rewrites" "$tmp/out"
+check "rewrite counts the gates" grep -q "fuse_gate  *9 rewrites" "$tmp/out"
+check "rewrite imports the custom domain" contains "$tmp/out" "imported opset com.example version 1"
+check "fused model has the custom ops" run_graft 0 inspect "$tmp/fused.onnx"
+check "fused op counts" contains "$tmp/out" "com.example::HardSwish 18"
+check "rewrite expands back" run_graft 0 rewrite "$tmp/fused.onnx" -o "$tmp/expanded.onnx" --rules "$tmp/expand.txt" --json
+check "rewrite --json counts" contains "$tmp/out" '"total": 27'
+check "expanded model runs" run_graft 0 run "$tmp/expanded.onnx" --inputs "$ocr_in" --save-outputs "$tmp/expanded_out"
+check "expanded model computes the same" cmp -s "$tmp/ocr_out/softmax_0.tmp_0.npy" "$tmp/expanded_out/softmax_0.tmp_0.npy"
+echo 'rule hardswish: x -> Add(x, 3.0) as a; Clip(a) [min=0.0, max=6.0] as c; Mul(x, c) as m; Div(m, 6.0) as y => HardSwish(x) -> y' >"$tmp/std.txt"
+check "rewrite to a standard op" run_graft 0 rewrite "$model" -o "$tmp/hardswish.onnx" --rules "$tmp/std.txt"
+check "model with HardSwish runs" run_graft 0 run "$tmp/hardswish.onnx" --inputs "$ocr_in"
+cat "$tmp/fuse.txt" "$tmp/expand.txt" >"$tmp/loop.txt"
+check "rules that undo each other fail" run_graft nonzero rewrite "$model" -o "$tmp/bad_rw.onnx" --rules "$tmp/loop.txt" --max-iterations 5
+check "no fixpoint is explained" contains "$tmp/err" "did not reach a fixpoint in 5 sweeps"
+printf '# a typo on line 2\nrule r: Relu(x as y => Foo(x)\n' >"$tmp/bad_rules.txt"
+check "rules syntax error fails" run_graft nonzero rewrite "$model" -o "$tmp/bad_rw.onnx" --rules "$tmp/bad_rules.txt"
+check "rules syntax error names the line" contains "$tmp/err" "bad_rules.txt line 2: rule r: expected ')' after the inputs of Relu, got 'as'"
+echo 'rule r: x -> Sigmoid(x) as s; Mul(x, s) as y => Foo(s) -> y' >"$tmp/bad_rules.txt"
+check "a replacement reading a removed tensor fails" run_graft nonzero rewrite "$model" -o "$tmp/bad_rw.onnx" --rules "$tmp/bad_rules.txt"
+check "removed tensor is named" contains "$tmp/err" "the replacement reads 's', which the match removes"
+check "rewrite errors are one line" one_line "$tmp/err"
+check "no output after a failed rewrite" test ! -e "$tmp/bad_rw.onnx"
+
 # inspect works on every model we have, in every output form.
 inspect_all() {
   local m bad=0

@@ -14,6 +14,10 @@ Run add_conformance_command(CLI::App& app);
 Run add_run_command(CLI::App& app);
 Run add_sanitize_command(CLI::App& app);
 Run add_plugins_command(CLI::App& app);
+Run add_edit_command(CLI::App& app);
+Run add_rewrite_command(CLI::App& app);
+Run add_extract_command(CLI::App& app);
+Run add_diff_command(CLI::App& app);
 
 // Checks that a file named by a flag exists before any work starts.
 std::string existing_file_check(const std::string& path);

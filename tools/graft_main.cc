@@ -18,7 +18,11 @@ constexpr const char* kDescription =
     "  graft convert model.onnx -o out.onnx --external-data out.weights\n"
     "  graft conformance /usr/share/libonnx-testdata/data\n"
     "  graft run model.onnx --inputs inputs.npz --save-outputs out/\n"
-    "  graft plugins list --plugins libacme_plugins.so\n";
+    "  graft plugins list --plugins libacme_plugins.so\n"
+    "  graft edit model.onnx -o out.onnx --rename-node conv1=stem --script edits.txt\n"
+    "  graft rewrite model.onnx -o out.onnx --rules rules.txt\n"
+    "  graft extract model.onnx -o sub.onnx --inputs a,b --outputs c\n"
+    "  graft diff model.onnx edited.onnx\n";
 
 }  // namespace
 
@@ -37,6 +41,10 @@ int main(int argc, char** argv) {
   add(graft::tools::add_conformance_command);
   add(graft::tools::add_run_command);
   add(graft::tools::add_sanitize_command);
+  add(graft::tools::add_edit_command);
+  add(graft::tools::add_rewrite_command);
+  add(graft::tools::add_extract_command);
+  add(graft::tools::add_diff_command);
   add(graft::tools::add_plugins_command);
   graft::tools::PluginFlags plugin_flags;
   for (CLI::App* sub : app.get_subcommands({})) graft::tools::add_plugin_flags(*sub, plugin_flags);
