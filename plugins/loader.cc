@@ -25,9 +25,13 @@ const GraftPluginTable* entry_table(const std::string& path) {
   } catch (const std::exception& e) {
     throw Error("plugin library " + path + ": " GRAFT_PLUGIN_ENTRY_SYMBOL " failed: " + e.what());
   }
-  if (!table) throw Error("plugin library " + path + ": " GRAFT_PLUGIN_ENTRY_SYMBOL " returned no table");
-  if (table->abi_version != kAbiVersion) {
-    throw Error("plugin library " + path + " was built for plugin ABI version " + std::to_string(table->abi_version) +
+  if (!table) {
+    dlclose(handle);
+    throw Error("plugin library " + path + ": " GRAFT_PLUGIN_ENTRY_SYMBOL " returned no table");
+  }
+  if (const uint32_t built_for = table->abi_version; built_for != kAbiVersion) {
+    dlclose(handle);  // nothing of it was used
+    throw Error("plugin library " + path + " was built for plugin ABI version " + std::to_string(built_for) +
                 ", this graft has version " + std::to_string(kAbiVersion) +
                 ": rebuild the library against this graft's plugins/plugin.h");
   }
