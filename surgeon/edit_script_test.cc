@@ -3,6 +3,8 @@
 // refusals that name what is wrong, and all-or-nothing application.
 #include "surgeon/edit_script.h"
 
+#include <cstring>
+
 #include "surgeon/attribute_text.h"
 #include "surgeon/run_test_util.h"
 #include "surgeon/test_util.h"
@@ -286,6 +288,54 @@ TEST(EditScriptApplyTest, TypesBatchOpsetsAndMetadata) {
   EXPECT_EQ(results[2].done, "set the opset of ai.onnx to 18 (was 17)");
   EXPECT_EQ(results[3].done, "set the opset of com.example to 1 (new import)");
   EXPECT_CONTAINS(edit_error(out, "remove-metadata auther"), "no metadata entry 'auther'; closest: 'author'");
+}
+
+TEST(EditScriptApplyTest, RemovedAttributesTakeTheirDefaultAndOtherEditsRun) {
+  std::vector<EditResult> results;
+  Model out = edited(chain_model(),
+                     "remove-attr leaky alpha      # LeakyRelu's default alpha is 0.01\n"
+                     "set-batch B\n"
+                     "remove-output r\n"
+                     "set-opset 18\n"
+                     "set-metadata k v\n",
+                     &results);
+  EXPECT_EQ(text(*out.graph),
+            "in: x\n"
+            "init: scale\n"
+            "id1: Identity(x) -> i\n"
+            "mul1: Mul(i, scale) -> m\n"
+            "leaky: LeakyRelu(m) -> y\n"
+            "relu1: Relu(m) -> r\n"
+            "out: y\n");
+  EXPECT_EQ(results[0].done, "removed attribute 'alpha' = 0.1 of node 'leaky' (LeakyRelu)");
+  EXPECT_EQ(out.graph->nodes()[2]->attributes.size(), 0u);
+  auto values = run_chain(out, {3, 4}, {1, 2, 3, 4, 1, 1, 1, 1, -1, -1, -1, -1});  // batch 3 fits B
+  ASSERT_EQ(values.size(), 1u);
+  EXPECT_TRUE(all_close(values["y"], {-0.01f, 4, -0.09f, 16, -0.01f, 2, -0.03f, 4, 1, -0.02f, 3, -0.04f}));
+}
+
+TEST(EditScriptApplyTest, ANewInputTypeRuns) {
+  // x: float32[3] -> Cast(to=float32) -> Relu -> y; fed float16 after the edit.
+  Model m = empty_model();
+  Graph& g = *m.graph;
+  TensorPtr x = float_input(g, "x", {3});
+  TensorPtr c = tensor("c"), y = Tensor::variable("y", DataType::kFloat, Shape::of({3}));
+  g.add_node("Cast", {x}, {c}, "cast")->set_attr(Attribute::of_int("to", 1));
+  g.add_node("Relu", {c}, {y}, "relu");
+  g.outputs = {y};
+  Model out = edited(m, "set-input-dtype x float16\nset-shape c [3]\nset-dtype c float32\n");
+  EXPECT_EQ(out.graph->inputs[0]->type.str(), "float16[3]");
+  ASSERT_EQ(out.graph->value_info.size(), 1u);
+  EXPECT_EQ(out.graph->value_info[0]->type.str(), "float32[3]");
+  cpu::HostTensor half(DataType::kFloat16, {3});
+  const uint16_t bits[3] = {0x3C00, 0xC000, 0x3800};  // 1, -2, 0.5
+  std::memcpy(half.mutable_raw(), bits, sizeof bits);
+  engine::CpuExecutor exec(out);
+  EXPECT_EQ(exec.run({{"x", cpu::Value::of(half)}})[0].value.tensor.to_doubles(), (std::vector<double>{1, 0, 0.5}));
+  EXPECT_CONTAINS(error_of([&] {
+                    engine::CpuExecutor(out).run({{"x", cpu::Value::of(host_floats({3}, {1, 2, 3}))}});
+                  }),
+                  "input 'x'");
 }
 
 TEST(EditScriptApplyTest, NodesAndTensorsInsideSubgraphsAreFound) {
