@@ -45,6 +45,14 @@ void expect_close(const cpu::HostTensor& expected, const cpu::Value& actual, con
   EXPECT_TRUE(c.ok) << c.detail;
 }
 
+cpu::HostTensor random_floats(cpu::Dims dims, uint32_t seed, float lo = -1, float hi = 1) {
+  cpu::HostTensor t(DataType::kFloat, std::move(dims));
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  for (int64_t i = 0; i < t.numel(); ++i) t.mutable_data<float>()[i] = d(rng);
+  return t;
+}
+
 TEST(DeformConv2d, MatchesNumpyReferenceWithMaskGroupsAndStride) {
   const auto io = npz("deform_conv2d_io.npz");
   engine::CpuExecutor exec(importer::load_model(kDir + "deform_conv2d.onnx"));
@@ -68,6 +76,36 @@ TEST(DeformConv2d, MatchesNumpyReferenceWithoutMaskOrBias) {
   g.nodes()[0]->domain = "graft";
   const std::vector<NamedValue> out = engine::CpuExecutor(m).run(named(io, {"x", "offset", "W"}));
   expect_close(io.at("y"), out[0].value, kDeformTol);
+}
+
+// With zero offsets and no mask, deform_conv2d is a grouped convolution: graft's ONNX Conv
+// kernel is the reference, on a frame large enough (70x70) that the columns are built in
+// more than one block of output pixels.
+TEST(DeformConv2d, ZeroOffsetsMatchOnnxConvOnALargeFrame) {
+  std::vector<std::vector<cpu::Value>> results;
+  const cpu::HostTensor x = random_floats({1, 4, 70, 70}, 11), w = random_floats({6, 2, 3, 3}, 12);
+  const cpu::HostTensor b = random_floats({6}, 13);
+  for (const bool deform : {false, true}) {
+    Model m = folding::testing::model(17);
+    m.opset_imports.push_back({"graft", 1});
+    std::vector<TensorPtr> ins{folding::testing::input(m, "x", DataType::kFloat, x.dims()),
+                               folding::testing::input(m, "w", DataType::kFloat, w.dims())};
+    std::vector<NamedValue> feed{{"x", cpu::Value::of(x)}, {"w", cpu::Value::of(w)}};
+    if (deform) {
+      ins.push_back(folding::testing::input(m, "offset", DataType::kFloat, {1, 18, 70, 70}));
+      feed.push_back({"offset", cpu::Value::of(cpu::HostTensor(DataType::kFloat, {1, 18, 70, 70}))});
+    }
+    ins.push_back(folding::testing::input(m, "b", DataType::kFloat, b.dims()));
+    feed.push_back({"b", cpu::Value::of(b)});
+    std::vector<Attribute> attrs{Attribute::of_ints("pads", {1, 1, 1, 1}), Attribute::of_int("group", 2)};
+    if (!deform) attrs.push_back(Attribute::of_ints("kernel_shape", {3, 3}));
+    output(m, node(*m.graph, deform ? "DeformConv2d" : "Conv", "n", ins, attrs));
+    if (deform) m.graph->nodes()[0]->domain = "graft";
+    results.push_back({engine::CpuExecutor(m).run(feed)[0].value});
+  }
+  EXPECT_EQ(results[1][0].tensor.dims(), (cpu::Dims{1, 6, 70, 70}));
+  const engine::Comparison c = engine::compare(results[0][0], results[1][0], {1e-5, 1e-5});
+  EXPECT_TRUE(c.ok) << c.detail;
 }
 
 TEST(DeformConv2d, ShapeInferenceKeepsSymbolicDims) {
@@ -185,13 +223,6 @@ void expect_plugin_matches_onnx(const std::string& op, int64_t opset, std::vecto
   }
 }
 
-cpu::HostTensor random_floats(cpu::Dims dims, uint32_t seed, float lo = -1, float hi = 1) {
-  cpu::HostTensor t(DataType::kFloat, std::move(dims));
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  for (int64_t i = 0; i < t.numel(); ++i) t.mutable_data<float>()[i] = d(rng);
-  return t;
-}
 
 cpu::HostTensor int64s(cpu::Dims dims, std::vector<int64_t> values) {
   cpu::HostTensor t(DataType::kInt64, std::move(dims));

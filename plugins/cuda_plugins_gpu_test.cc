@@ -118,15 +118,16 @@ void expect_cuda_matches_cpu(const std::string& op, const Inputs& inputs, std::v
 
 TEST(CudaPlugins, DeformConv2dMatchesCpu) {
   SKIP_WITHOUT_GPU();
-  // EDVR's alignment DCN: 64 channels, 8 offset groups, 3x3, pad 1, with mask.
+  // EDVR's alignment DCN: 64 channels, 8 offset groups, 3x3, pad 1, with mask; 72x72 makes
+  // the CPU build its columns in two blocks of output pixels.
   struct Case { int64_t n, c, h, w, m, group, offset_group, stride; };
-  for (const Case& k : {Case{2, 4, 9, 9, 6, 2, 2, 2}, Case{1, 64, 32, 32, 64, 1, 8, 1}}) {
+  for (const Case& k : {Case{2, 4, 9, 9, 6, 2, 2, 2}, Case{1, 64, 32, 32, 64, 1, 8, 1}, Case{1, 64, 72, 72, 64, 1, 8, 1}}) {
     const int64_t ho = (k.h + 2 - 3) / k.stride + 1, wo = (k.w + 2 - 3) / k.stride + 1;
     const uint32_t s = static_cast<uint32_t>(k.c);
     Inputs in{random_floats({k.n, k.c, k.h, k.w}, s), random_floats({k.m, k.c / k.group, 3, 3}, s + 1),
               random_floats({k.n, 2 * k.offset_group * 9, ho, wo}, s + 2, -3, 3), random_floats({k.m}, s + 3),
               random_floats({k.n, k.offset_group * 9, ho, wo}, s + 4, 0, 1)};
-    const std::string label = "C" + std::to_string(k.c) + " og" + std::to_string(k.offset_group) + " s" + std::to_string(k.stride);
+    const std::string label = "C" + std::to_string(k.c) + " " + std::to_string(k.h) + "x" + std::to_string(k.w) + " og" + std::to_string(k.offset_group) + " s" + std::to_string(k.stride);
     expect_cuda_matches_cpu("DeformConv2d", in,
                             {Attribute::of_ints("pads", {1, 1, 1, 1}), Attribute::of_ints("strides", {k.stride, k.stride}),
                              Attribute::of_int("group", k.group), Attribute::of_int("offset_group", k.offset_group)},
