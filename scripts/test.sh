@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Quick start (2): install what is missing and run every test: the whole suite, then the
-# IR, loader, shape-inference, kernel, engine and sanitize tests (the whole conformance suite included) again under
+# IR, loader, shape-inference, kernel, engine, sanitize and plugin tests (the whole conformance suite included) again under
 # AddressSanitizer and UBSan. Ends with one summary line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,7 @@ trap 'rm -f "$log"' EXIT
 
 status=0
 bazel test --test_summary=short //... 2>&1 | tee -a "$log" || status=1
-bazel test --test_summary=short --config=asan //surgeon:all //importer:all //ops:all //kernels/cpu:all //engine:all //folding:all 2>&1 | tee -a "$log" || status=1
+bazel test --test_summary=short --config=asan //surgeon:all //importer:all //ops:all //kernels/cpu:all //engine:all //folding:all //plugins:plugin_test //plugins:builtin_test //plugins:loader_test 2>&1 | tee -a "$log" || status=1
 
 # One line per test target in Bazel's summary: "//pkg:name   PASSED in 1.2s".
 passed=$(grep -cE '^//[^ ]+ +(\(cached\) )?PASSED' "$log")
