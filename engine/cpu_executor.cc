@@ -1,5 +1,6 @@
 #include "engine/cpu_executor.h"
 
+#include <chrono>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -15,6 +16,7 @@ using cpu::Value;
 
 struct CpuExecutor::Scope {
   const Scope* parent = nullptr;
+  NodeProfile* profile = nullptr;
   std::unordered_map<const Tensor*, Value> values;
   std::unordered_set<const Node*> skipped;  // folded into an earlier node this run
 
@@ -178,7 +180,7 @@ void check_input(const Tensor& t, const Value& value, std::unordered_map<std::st
   }
 }
 
-std::vector<NamedValue> CpuExecutor::run(const std::vector<NamedValue>& inputs) const {
+std::vector<NamedValue> CpuExecutor::run(const std::vector<NamedValue>& inputs, NodeProfile* profile) const {
   const Graph& g = *model_.graph;
   std::unordered_map<std::string, const Value*> by_name;
   for (const NamedValue& nv : inputs) {
@@ -202,15 +204,17 @@ std::vector<NamedValue> CpuExecutor::run(const std::vector<NamedValue>& inputs) 
       throw Error("input '" + t->name + "' (" + t->type.str() + ") is required but was not given");
     }
   }
-  std::vector<Value> outputs = run_graph(g, nullptr, std::move(values));
+  std::vector<Value> outputs = run_graph(g, nullptr, std::move(values), profile);
   std::vector<NamedValue> named;
   for (size_t i = 0; i < outputs.size(); ++i) named.push_back({g.outputs[i]->name, std::move(outputs[i])});
   return named;
 }
 
-std::vector<Value> CpuExecutor::run_graph(const Graph& g, const Scope* outer, std::vector<Value> inputs) const {
+std::vector<Value> CpuExecutor::run_graph(const Graph& g, const Scope* outer, std::vector<Value> inputs,
+                                          NodeProfile* profile) const {
   Scope scope;
   scope.parent = outer;
+  scope.profile = profile;
   for (size_t i = 0; i < g.inputs.size() && i < inputs.size(); ++i) {
     scope.values[g.inputs[i].get()] = std::move(inputs[i]);
   }
@@ -241,7 +245,7 @@ void CpuExecutor::run_node(const Node& node, Scope& scope) const {
     inputs.push_back(v);
   }
   cpu::SubgraphRunner runner = [this, &scope](const Graph& sub, std::vector<Value> sub_inputs) {
-    return run_graph(sub, &scope, std::move(sub_inputs));
+    return run_graph(sub, &scope, std::move(sub_inputs), scope.profile);
   };
   cpu::KernelContext ctx(node, opsets_.at(&node), std::move(inputs), std::move(runner));
   ctx.set_cache(caches_.at(&node).get());
@@ -252,10 +256,14 @@ void CpuExecutor::run_node(const Node& node, Scope& scope) const {
     if (fusion->second.residual) fused.residual = scope.find(fusion->second.residual);
     if (!fusion->second.residual || fused.residual) ctx.set_fused(&fused);
   }
+  const auto t0 = scope.profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   try {
     kernels_.at(&node)(ctx);
   } catch (const Error& e) {
     throw Error(node.describe() + ": " + e.what());
+  }
+  if (scope.profile) {
+    scope.profile->ms[&node] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }
   const bool folded = ctx.fused() && ctx.fused_applied();
   for (size_t i = 0; i < node.outputs().size(); ++i) {

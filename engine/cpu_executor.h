@@ -24,6 +24,13 @@ struct NamedValue {
   cpu::Value value;
 };
 
+// Wall time spent in each node's kernel, summed over the runs it was passed to (a folded
+// node's time counts as its Conv's; a node holding subgraphs includes their nodes' time).
+// For benchmarks: see bench/cpu_engine_bench --profile.
+struct NodeProfile {
+  std::unordered_map<const Node*, double> ms;
+};
+
 class CpuExecutor {
  public:
   // Throws an Error listing every node that has no CPU kernel (name, op, domain, opset).
@@ -31,14 +38,15 @@ class CpuExecutor {
 
   // `inputs` by graph input name; graph inputs with an initializer may be left out.
   // Throws an Error naming the input on a missing input or a wrong dtype, rank or dim.
-  std::vector<NamedValue> run(const std::vector<NamedValue>& inputs) const;
+  std::vector<NamedValue> run(const std::vector<NamedValue>& inputs, NodeProfile* profile = nullptr) const;
 
   // Graph inputs the caller must provide (those without an initializer).
   std::vector<TensorPtr> required_inputs() const;
 
  private:
   struct Scope;
-  std::vector<cpu::Value> run_graph(const Graph& g, const Scope* outer, std::vector<cpu::Value> inputs) const;
+  std::vector<cpu::Value> run_graph(const Graph& g, const Scope* outer, std::vector<cpu::Value> inputs,
+                                    NodeProfile* profile) const;
   void run_node(const Node& node, Scope& scope) const;
   void release_dead(const Node& node, Scope& scope) const;
   void collect_kernels(const Graph& g, std::vector<std::string>& unsupported);

@@ -235,6 +235,32 @@ bool fused_epilogue(const KernelContext& ctx, const HostTensor& y, Epilogue& ep)
   return true;
 }
 
+// Whether a float32 GEMM over `cols` output columns splits them between threads (else
+// it splits rows of weights): when there are enough column panels to balance.
+bool split_columns(int64_t cols) { return (cols + avx512::kNR - 1) / avx512::kNR >= 8; }
+
+// float32 depthwise 2-D Conv on AVX-512, epilogue fused. Threads split output rows where
+// the GEMMs of the 1x1 convolutions around it split columns (so each thread reads
+// mostly what it wrote itself), else channels.
+void conv_depthwise(const ConvShape& s, const float* x, const float* wts, const Epilogue& fused, float* y) {
+  const Window& w = s.w;
+  const avx512::Depthwise2d d{w.in[1], w.in[2], w.kernel[1], w.kernel[2], w.stride[1], w.stride[2],
+                              w.pad[1], w.pad[2], w.out[1], w.out[2]};
+  const int64_t C = s.C;
+  const double work = double(C) * w.out_size() * w.kernel_size();
+  for (int64_t n = 0; n < s.N; ++n) {
+    const float* xn = x + n * C * w.in_size();
+    float* yn = y + n * C * w.out_size();
+    Epilogue ep = fused;
+    if (ep.residual) ep.residual += n * C * w.out_size();
+    if (split_columns(w.out_size())) {
+      parallel_for(d.OH, work, [&](int64_t r0, int64_t r1) { avx512::depthwise2d(xn, wts, 0, C, r0, r1, d, yn, ep); });
+    } else {
+      parallel_for(C, work, [&](int64_t c0, int64_t c1) { avx512::depthwise2d(xn, wts, c0, c1, 0, d.OH, d, yn, ep); });
+    }
+  }
+}
+
 // float32 Conv (not depthwise) on the packed-weight AVX-512 GEMM, epilogue fused.
 void conv_packed(const ConvShape& s, const float* x, const PackedConvWeights& pw, const float* bias,
                  const Epilogue& fused, float* y) {
@@ -245,7 +271,6 @@ void conv_packed(const ConvShape& s, const float* x, const PackedConvWeights& pw
                       w.pad == std::array<int64_t, 3>{0, 0, 0} && w.pad_end == w.pad;
   float* col = direct ? nullptr : scratch<float>(K * cols);
   const int64_t panels = (Mg + avx512::kMR - 1) / avx512::kMR;
-  const int64_t blocks = (cols + avx512::kNR - 1) / avx512::kNR;
   const double work = double(Mg) * double(cols) * double(K);
   for (int64_t n = 0; n < s.N; ++n) {
     for (int64_t g = 0; g < s.group; ++g) {
@@ -258,9 +283,8 @@ void conv_packed(const ConvShape& s, const float* x, const PackedConvWeights& pw
       if (ep.residual) ep.residual += c0;
       ep.ld_residual = cols;
       const float* pa = pw.data.data() + g * pw.per_group;
-      // Split columns when there are enough panels of them to balance, else rows.
-      if (blocks >= 8) {
-        parallel_for(blocks, work, [&](int64_t b0, int64_t b1) {
+      if (split_columns(cols)) {
+        parallel_for((cols + avx512::kNR - 1) / avx512::kNR, work, [&](int64_t b0, int64_t b1) {
           avx512::sgemm_packed(Mg, K, pa, 0, panels, B, cols, b0 * avx512::kNR, std::min(cols, b1 * avx512::kNR),
                                y + c0, cols, ep);
         });
@@ -312,19 +336,7 @@ void conv(KernelContext& ctx) {
     Epilogue ep;
     if (fused_epilogue(ctx, y, ep)) ctx.mark_fused_applied();
     ep.bias = b.defined() ? b.data<float>() : nullptr;
-    const avx512::Depthwise2d d{w.in[1], w.in[2], w.kernel[1], w.kernel[2], w.stride[1], w.stride[2],
-                                w.pad[1], w.pad[2], w.out[1], w.out[2]};
-    const float* px = x.data<float>();
-    const float* pw = wt.data<float>();
-    float* py = y.mutable_data<float>();
-    const int64_t C = s.C;
-    for (int64_t n = 0; n < s.N; ++n) {
-      Epilogue epn = ep;
-      if (epn.residual) epn.residual += n * C * w.out_size();
-      parallel_for(C, double(C) * w.out_size() * w.kernel_size(), [&](int64_t c0, int64_t c1) {
-        avx512::depthwise2d(px + n * C * w.in_size(), pw, c0, c1, d, py + n * C * w.out_size(), epn);
-      });
-    }
+    conv_depthwise(s, x.data<float>(), wt.data<float>(), ep, y.mutable_data<float>());
     return;
   }
   if (dtype == DataType::kFloat && !depthwise && simd_level() == 2) {

@@ -2,18 +2,14 @@
 // AVX-512 carries the target attribute itself; the file includes no Eigen and
 // instantiates no std template with AVX-512 enabled, so nothing built here can stand in
 // for (or be picked instead of) a baseline copy of an inline function at link time.
-#include <immintrin.h>
-
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 
-#include "kernels/cpu/sgemm_packed.h"
+#include "kernels/cpu/avx512_util.h"
 
 // GCC 12's AVX-512 intrinsics trip a false -Wmaybe-uninitialized (their __Y = __Y idiom).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-
-#define GRAFT_AVX512 __attribute__((target("avx2,fma,avx512f,avx512dq,avx512vl,avx512bw")))
 
 namespace graft::cpu::avx512 {
 namespace {
@@ -30,8 +26,6 @@ float* b_buffer() {
   thread_local std::unique_ptr<float, FreeDeleter> buf(static_cast<float*>(std::aligned_alloc(64, kKC * kNC * sizeof(float))));
   return buf.get();
 }
-
-inline __mmask16 low_mask(int64_t n) { return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1); }
 
 // B[pc .. pc+kc, n0 .. n0+nc] into panels of kc x kNR (columns past nc zero).
 GRAFT_AVX512 void pack_b(const float* B, int64_t ldb, int64_t kc, int64_t nc, float* out) {
@@ -52,19 +46,6 @@ GRAFT_AVX512 void pack_b(const float* B, int64_t ldb, int64_t kc, int64_t nc, fl
       }
     }
   }
-}
-
-GRAFT_AVX512 inline __m512 activate(__m512 v, const Epilogue& ep) {
-  switch (ep.act) {
-    case Epilogue::Act::kRelu: return _mm512_max_ps(v, _mm512_setzero_ps());
-    case Epilogue::Act::kClip: return _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(ep.lo)), _mm512_set1_ps(ep.hi));
-    case Epilogue::Act::kLeakyRelu: {
-      const __mmask16 neg = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
-      return _mm512_mask_mul_ps(v, neg, v, _mm512_set1_ps(ep.alpha));
-    }
-    case Epilogue::Act::kNone: break;
-  }
-  return v;
 }
 
 // One kMR x kNR tile of C over depth kc: starts from C when `accumulate` (a later block
@@ -157,117 +138,6 @@ GRAFT_AVX512 void sgemm_packed(int64_t M, int64_t K, const float* packed_a, int6
           micro_kernel(kc, a, bbuf + jr * kc, C + row0 * ldc + jc + jr, ldc, mr, low_mask(w),
                        low_mask(w > 16 ? w - 16 : 0), pc > 0, last ? last_ep : nullptr, row0, jc + jr);
         }
-      }
-    }
-  }
-}
-
-namespace {
-
-// Lanes [lo, hi) of 16 set (clamped).
-inline __mmask16 lane_range(int64_t lo, int64_t hi) {
-  lo = lo < 0 ? 0 : lo;
-  hi = hi > 16 ? 16 : hi;
-  if (hi <= lo) return 0;
-  return __mmask16(((1u << hi) - 1) & ~((1u << lo) - 1));
-}
-
-// 16 consecutive inputs row[start + t] (0 outside [0, W)); masked-off lanes are not read.
-GRAFT_AVX512 inline __m512 load_row(const float* row, int64_t start, int64_t W) {
-  return _mm512_maskz_loadu_ps(lane_range(-start, W - start), row + start);
-}
-
-}  // namespace
-
-namespace {
-
-// 3x3 with horizontal stride S: taps in registers, unmasked loads away from the edges.
-template <int S>
-GRAFT_AVX512 void depthwise3x3(const float* x, const float* w, int64_t c0, int64_t c1, const Depthwise2d& d,
-                               float* y, const Epilogue& ep) {
-  const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  for (int64_t c = c0; c < c1; ++c) {
-    const float* xc = x + c * d.H * d.W;
-    __m512 k[9];
-#pragma GCC unroll 9
-    for (int t = 0; t < 9; ++t) k[t] = _mm512_set1_ps(w[c * 9 + t]);
-    const __m512 bias = _mm512_set1_ps(ep.bias ? ep.bias[c] : 0.0f);
-    for (int64_t oy = 0; oy < d.OH; ++oy) {
-      const int64_t out_off = (c * d.OH + oy) * d.OW;
-      const float* rows[3];
-      for (int ky = 0; ky < 3; ++ky) {
-        const int64_t iy = oy * d.stride_h + ky - d.pad_t;
-        rows[ky] = iy >= 0 && iy < d.H ? xc + iy * d.W : nullptr;
-      }
-      for (int64_t j0 = 0; j0 < d.OW; j0 += 16) {
-        const int64_t start = j0 * S - d.pad_l;
-        const bool inside = start >= 0 && start + 16 * S + 2 <= d.W;
-        __m512 acc0 = bias, acc1 = _mm512_setzero_ps(), acc2 = _mm512_setzero_ps();
-#pragma GCC unroll 3
-        for (int ky = 0; ky < 3; ++ky) {
-          const float* row = rows[ky];
-          if (!row) continue;
-          __m512 v[3];
-#pragma GCC unroll 3
-          for (int kx = 0; kx < 3; ++kx) {
-            if (S == 1) {
-              v[kx] = inside ? _mm512_loadu_ps(row + start + kx) : load_row(row, start + kx, d.W);
-            } else if (inside) {
-              v[kx] = _mm512_permutex2var_ps(_mm512_loadu_ps(row + start + kx), evens, _mm512_loadu_ps(row + start + kx + 16));
-            } else {
-              v[kx] = _mm512_permutex2var_ps(load_row(row, start + kx, d.W), evens, load_row(row, start + kx + 16, d.W));
-            }
-          }
-          acc0 = _mm512_fmadd_ps(k[ky * 3], v[0], acc0);
-          acc1 = _mm512_fmadd_ps(k[ky * 3 + 1], v[1], acc1);
-          acc2 = _mm512_fmadd_ps(k[ky * 3 + 2], v[2], acc2);
-        }
-        __m512 v = _mm512_add_ps(_mm512_add_ps(acc0, acc1), acc2);
-        const __mmask16 m = lane_range(0, d.OW - j0);
-        if (ep.residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, ep.residual + out_off + j0));
-        _mm512_mask_storeu_ps(y + out_off + j0, m, activate(v, ep));
-      }
-    }
-  }
-}
-
-}  // namespace
-
-GRAFT_AVX512 void depthwise2d(const float* x, const float* w, int64_t c0, int64_t c1, const Depthwise2d& d,
-                              float* y, const Epilogue& ep) {
-  if (d.KH == 3 && d.KW == 3 && d.stride_w == 1) return depthwise3x3<1>(x, w, c0, c1, d, y, ep);
-  if (d.KH == 3 && d.KW == 3 && d.stride_w == 2) return depthwise3x3<2>(x, w, c0, c1, d, y, ep);
-  const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const int64_t taps = d.KH * d.KW;
-  for (int64_t c = c0; c < c1; ++c) {
-    const float* xc = x + c * d.H * d.W;
-    const float* wc = w + c * taps;
-    const __m512 bias = _mm512_set1_ps(ep.bias ? ep.bias[c] : 0.0f);
-    for (int64_t oy = 0; oy < d.OH; ++oy) {
-      const int64_t out_off = (c * d.OH + oy) * d.OW;
-      for (int64_t j0 = 0; j0 < d.OW; j0 += 16) {
-        __m512 acc0 = bias, acc1 = _mm512_setzero_ps();
-        for (int64_t ky = 0; ky < d.KH; ++ky) {
-          const int64_t iy = oy * d.stride_h + ky - d.pad_t;
-          if (iy < 0 || iy >= d.H) continue;
-          const float* row = xc + iy * d.W;
-          const float* wk = wc + ky * d.KW;
-          for (int64_t kx = 0; kx < d.KW; ++kx) {
-            const int64_t start = j0 * d.stride_w + kx - d.pad_l;
-            __m512 v;
-            if (d.stride_w == 1) {
-              v = load_row(row, start, d.W);
-            } else {
-              v = _mm512_permutex2var_ps(load_row(row, start, d.W), evens, load_row(row, start + 16, d.W));
-            }
-            if (kx & 1) acc1 = _mm512_fmadd_ps(_mm512_set1_ps(wk[kx]), v, acc1);
-            else acc0 = _mm512_fmadd_ps(_mm512_set1_ps(wk[kx]), v, acc0);
-          }
-        }
-        __m512 v = _mm512_add_ps(acc0, acc1);
-        const __mmask16 m = lane_range(0, d.OW - j0);
-        if (ep.residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, ep.residual + out_off + j0));
-        _mm512_mask_storeu_ps(y + out_off + j0, m, activate(v, ep));
       }
     }
   }
