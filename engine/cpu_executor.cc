@@ -1,11 +1,13 @@
 #include "engine/cpu_executor.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <limits>
 #include <optional>
 #include <unordered_set>
 
+#include "kernels/cpu/conv_chain.h"
 #include "plugins/node_plugin.h"
 #include "surgeon/error.h"
 #include "surgeon/graph.h"
@@ -66,6 +68,7 @@ void CpuExecutor::collect_kernels(const Graph& g, std::vector<std::string>& unsu
     for (const Graph* sub : node->subgraphs()) collect_kernels(*sub, unsupported);
   }
   plan_fusions(g);
+  plan_chains(g);
 }
 
 namespace {
@@ -142,6 +145,42 @@ void CpuExecutor::plan_fusions(const Graph& g) {
     if (f.folded.empty() || !cur) continue;
     f.out = cur;
     fusions_[node.get()] = std::move(f);
+  }
+}
+
+const Tensor* CpuExecutor::folded_output(const Node* conv) const {
+  auto f = fusions_.find(conv);
+  return f != fusions_.end() ? f->second.out : conv->output(0).get();
+}
+
+void CpuExecutor::plan_chains(const Graph& g) {
+  std::unordered_map<const Node*, size_t> order;
+  for (const auto& node : g.nodes()) order.emplace(node.get(), order.size());
+  // Convs that run graft's own kernel (not a plugin's), which the chain stands in for.
+  auto is_conv = [&](const Node* n) {
+    if (!n || !n->domain.empty() || n->op_type != "Conv" || n->outputs().size() != 1 || !kernels_.count(n)) return false;
+    const cpu::KernelDef* def = cpu::find_kernel("", "Conv", opsets_.at(n));
+    return def && def->fn == kernels_.at(n);
+  };
+  for (const auto& node : g.nodes()) {
+    std::vector<const Node*> chain;
+    for (const Node* n = node.get(); is_conv(n) && chain.size() < 3;) {
+      chain.push_back(n);
+      auto f = fusions_.find(n);
+      if (f != fusions_.end() && f->second.residual) {
+        // A residual ends the chain; it must be ready when the chain's first Conv runs.
+        const Node* p = f->second.residual->producer();
+        if (p && p->graph() == &g && order.at(p) >= order.at(node.get())) chain.pop_back();
+        break;
+      }
+      const Tensor* out = folded_output(n);
+      n = only_reader(g, out);
+      if (n && (n->inputs().empty() || n->inputs()[0].get() != out)) break;
+    }
+    if (chain.size() >= 2) {
+      chains_[node.get()] = std::make_unique<Chain>();
+      chains_[node.get()]->convs = std::move(chain);
+    }
   }
 }
 
@@ -224,7 +263,7 @@ std::vector<Value> CpuExecutor::run_graph(const Graph& g, const Scope* outer, st
   for (const auto& node : g.nodes()) {
     if (scope.skipped.count(node.get())) {
       release_dead(*node, scope);
-    } else {
+    } else if (!run_chain(*node, scope)) {
       run_node(*node, scope);
     }
   }
@@ -235,6 +274,76 @@ std::vector<Value> CpuExecutor::run_graph(const Graph& g, const Scope* outer, st
     outputs.push_back(*v);
   }
   return outputs;
+}
+
+// What run_conv_chain gets: a context per Conv (X only for the first; the others get it
+// from the chain) and its folded ops.
+struct CpuExecutor::ChainCall {
+  std::vector<std::unique_ptr<cpu::KernelContext>> contexts;
+  std::vector<cpu::FusedOps> posts;
+  std::vector<cpu::ChainLink> links;
+};
+
+// False when an input of the chain has no value (the nodes then report it).
+bool CpuExecutor::prepare_chain(const Chain& chain, const Scope& scope, ChainCall& call) const {
+  call.posts.resize(chain.convs.size());
+  for (size_t i = 0; i < chain.convs.size(); ++i) {
+    const Node& conv = *chain.convs[i];
+    std::vector<const Value*> inputs;
+    for (size_t j = 0; j < conv.inputs().size(); ++j) {
+      const TensorPtr& t = conv.inputs()[j];
+      inputs.push_back(t && (i == 0 || j > 0) ? scope.find(t.get()) : nullptr);
+      if (t && (i == 0 || j > 0) && !inputs.back()) return false;
+    }
+    call.contexts.push_back(std::make_unique<cpu::KernelContext>(conv, opsets_.at(&conv), std::move(inputs), nullptr));
+    call.contexts.back()->set_cache(caches_.at(&conv).get());
+    const auto fusion = fusions_.find(&conv);
+    if (fusion != fusions_.end()) {
+      call.posts[i] = fusion->second.ops;
+      if (fusion->second.residual && !(call.posts[i].residual = scope.find(fusion->second.residual))) return false;
+    }
+    call.links.push_back({call.contexts.back().get(), fusion != fusions_.end() ? &call.posts[i] : nullptr});
+  }
+  return true;
+}
+
+// Runs the chain that starts at `node` if there is one and the kernels take it; else
+// false, and the nodes run one by one (and report any error themselves). Declined input
+// types are remembered, so later runs of them skip straight to the nodes.
+bool CpuExecutor::run_chain(const Node& node, Scope& scope) const {
+  const auto found = chains_.find(&node);
+  if (found == chains_.end()) return false;
+  const Chain& chain = *found->second;
+  const Value* x = node.inputs().empty() || !node.inputs()[0] ? nullptr : scope.find(node.inputs()[0].get());
+  if (!x || !x->is_tensor()) return false;
+  const std::pair<DataType, cpu::Dims> type{x->tensor.dtype(), x->tensor.dims()};
+  std::unique_lock<std::mutex> lock(chain.mu);
+  if (std::find(chain.declined.begin(), chain.declined.end(), type) != chain.declined.end()) return false;
+  lock.unlock();
+  const auto t0 = scope.profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+  ChainCall call;
+  if (!prepare_chain(chain, scope, call)) return false;
+  std::optional<cpu::ChainResult> result;
+  try {
+    result = cpu::run_conv_chain(call.links);
+  } catch (const Error&) {
+  }
+  if (!result) {
+    lock.lock();
+    if (chain.declined.size() < 16) chain.declined.push_back(type);
+    return false;
+  }
+  for (size_t i = 0; i < result->links; ++i) {
+    if (i > 0) scope.skipped.insert(chain.convs[i]);
+    const auto fusion = fusions_.find(chain.convs[i]);
+    if (fusion != fusions_.end()) scope.skipped.insert(fusion->second.folded.begin(), fusion->second.folded.end());
+  }
+  scope.values[folded_output(chain.convs[result->links - 1])] = Value::of(std::move(result->out));
+  if (scope.profile) {
+    scope.profile->ms[&node] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  }
+  release_dead(node, scope);
+  return true;
 }
 
 void CpuExecutor::run_node(const Node& node, Scope& scope) const {

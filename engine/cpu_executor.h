@@ -10,6 +10,7 @@
 // Each node also gets a cache slot (KernelContext::cached) for data derived from
 // constants, such as packed weights, kept for the executor's life.
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -51,6 +52,12 @@ class CpuExecutor {
   void release_dead(const Node& node, Scope& scope) const;
   void collect_kernels(const Graph& g, std::vector<std::string>& unsupported);
   void plan_fusions(const Graph& g);
+  void plan_chains(const Graph& g);
+  struct Chain;
+  struct ChainCall;
+  bool prepare_chain(const Chain& chain, const Scope& scope, ChainCall& call) const;
+  bool run_chain(const Node& node, Scope& scope) const;
+  const Tensor* folded_output(const Node* conv) const;
 
   struct Fusion {
     cpu::FusedOps ops;               // residual filled in per run
@@ -67,6 +74,14 @@ class CpuExecutor {
   std::unordered_map<const Node*, std::vector<const Tensor*>> release_after_;
   std::unordered_map<const Node*, std::unique_ptr<cpu::NodeCache>> caches_;
   std::unordered_map<const Node*, Fusion> fusions_;
+  struct Chain {
+    std::vector<const Node*> convs;
+    // The first input's type (dtype, dims) of runs the kernels declined the chain for (at
+    // most 16), so later runs of that type go straight to the nodes.
+    mutable std::mutex mu;
+    mutable std::vector<std::pair<DataType, cpu::Dims>> declined;
+  };
+  std::unordered_map<const Node*, std::unique_ptr<Chain>> chains_;  // by their first Conv
 };
 
 // Checks `value` against the declared type of graph input `t`; binds symbolic dims in

@@ -232,3 +232,134 @@ TEST(CpuExecutor, ConvFastPathsMatchDirectLoop) {
 
 }  // namespace
 }  // namespace graft::engine
+
+namespace graft::engine {
+namespace {
+
+// Planned Conv chains (kernels/cpu/conv_chain.h) against direct loops: an expansion (1x1
+// or a 3x3 stride-2 stem, or none), a depthwise 3x3 and a 1x1 projection with folded
+// Clip / Relu / residual Add / LeakyRelu, over images large enough to take the chain,
+// with odd sizes so tiles, thread bands and vectors end unevenly.
+struct ChainCase {
+  int64_t N, C, H, W;
+  bool stem;       // the expansion is a 3x3 stride-2 Conv, else a 1x1 (when hidden > 0)
+  int64_t hidden;  // 0: no expansion, the depthwise Conv reads x
+  int64_t dw_stride, out;
+  bool residual;
+};
+
+struct Image {
+  int64_t N, C, H, W;
+  std::vector<float> v;
+};
+
+// conv(x) + b with a square kernel, in double; then act.
+Image ref_conv(const Image& x, const std::vector<float>& w, const std::vector<float>& b, int64_t M, int64_t group,
+               int64_t k, int64_t stride, const std::function<double(double)>& act) {
+  const int64_t pad = k / 2, OH = (x.H + 2 * pad - k) / stride + 1, OW = (x.W + 2 * pad - k) / stride + 1;
+  const int64_t Cg = x.C / group, Mg = M / group;
+  Image y{x.N, M, OH, OW, std::vector<float>(x.N * M * OH * OW)};
+  for (int64_t n = 0; n < x.N; ++n) {
+    for (int64_t m = 0; m < M; ++m) {
+      for (int64_t oy = 0; oy < OH; ++oy) {
+        for (int64_t ox = 0; ox < OW; ++ox) {
+          double acc = b[m];
+          for (int64_t ci = 0; ci < Cg; ++ci) {
+            const int64_t c = m / Mg * Cg + ci;
+            for (int64_t ky = 0; ky < k; ++ky) {
+              for (int64_t kx = 0; kx < k; ++kx) {
+                const int64_t iy = oy * stride + ky - pad, ix = ox * stride + kx - pad;
+                if (iy < 0 || iy >= x.H || ix < 0 || ix >= x.W) continue;
+                acc += double(x.v[((n * x.C + c) * x.H + iy) * x.W + ix]) * w[((m * Cg + ci) * k + ky) * k + kx];
+              }
+            }
+          }
+          y.v[((n * M + m) * OH + oy) * OW + ox] = float(act(acc));
+        }
+      }
+    }
+  }
+  return y;
+}
+
+void check_chain_case(const ChainCase& c) {
+  Model m;
+  m.ir_version = 8;
+  m.opset_imports = {{"", 17}};
+  Graph& g = *m.graph;
+  auto x = Tensor::variable("x", DataType::kFloat, Shape({Dim::fixed(c.N), Dim::fixed(c.C), Dim::fixed(c.H), Dim::fixed(c.W)}));
+  auto y = Tensor::variable("y", DataType::kFloat, Shape());
+  g.inputs = {x};
+  g.outputs = {y};
+  auto lo = float_const("lo", {}, {0.0f}), hi = float_const("hi", {}, {6.0f});
+  g.initializers = {lo, hi};
+  auto conv = [&](const std::string& name, TensorPtr in, int64_t C, int64_t M, int64_t group, int64_t k, int64_t stride,
+                  std::vector<float>& wv, std::vector<float>& bv) {
+    wv = ramp(M * C / group * k * k, 1.0f / std::sqrt(float(C / group * k * k)), int(M + k));
+    bv = ramp(M, 0.2f, int(C));
+    auto w = float_const(name + "_w", {M, C / group, k, k}, wv), b = float_const(name + "_b", {M}, bv);
+    g.initializers.push_back(w);
+    g.initializers.push_back(b);
+    auto out = std::make_shared<Tensor>(name);
+    Node* n = g.add_node("Conv", {in, w, b}, {out}, name);
+    n->set_attr(Attribute::of_ints("kernel_shape", {k, k}));
+    n->set_attr(Attribute::of_ints("strides", {stride, stride}));
+    n->set_attr(Attribute::of_ints("pads", {k / 2, k / 2, k / 2, k / 2}));
+    n->set_attr(Attribute::of_int("group", group));
+    return out;
+  };
+  auto unary = [&](const std::string& op, std::vector<TensorPtr> in, TensorPtr out = nullptr) {
+    if (!out) out = std::make_shared<Tensor>(op + "_out_" + std::to_string(g.nodes().size()));
+    Node* n = g.add_node(op, std::move(in), {out}, op + std::to_string(g.nodes().size()));
+    if (op == "LeakyRelu") n->set_attr(Attribute::of_float("alpha", 0.1f));
+    return out;
+  };
+  std::vector<float> we, be, wd, bd, wp, bp;
+  const int64_t hidden = c.hidden ? c.hidden : c.C;
+  TensorPtr t = x;
+  if (c.hidden) t = unary("Clip", {conv("expand", x, c.C, hidden, 1, c.stem ? 3 : 1, c.stem ? 2 : 1, we, be), lo, hi});
+  t = unary("Relu", {conv("dw", t, hidden, hidden, hidden, 3, c.dw_stride, wd, bd)});
+  t = conv("project", t, hidden, c.out, 1, 1, 1, wp, bp);
+  if (c.residual) t = unary("Add", {t, x});
+  unary("LeakyRelu", {t}, y);
+
+  const Image xi{c.N, c.C, c.H, c.W, ramp(c.N * c.C * c.H * c.W, 1.0f, 5)};
+  auto none = [](double v) { return v; };
+  Image e = xi;
+  if (c.hidden) e = ref_conv(xi, we, be, hidden, 1, c.stem ? 3 : 1, c.stem ? 2 : 1, [](double v) { return std::clamp(v, 0.0, 6.0); });
+  const Image d = ref_conv(e, wd, bd, hidden, hidden, 3, c.dw_stride, [](double v) { return std::max(v, 0.0); });
+  Image want = ref_conv(d, wp, bp, c.out, 1, 1, 1, none);
+  for (size_t i = 0; i < want.v.size(); ++i) {
+    const double r = want.v[i] + (c.residual ? xi.v[i] : 0.0);
+    want.v[i] = float(r < 0 ? 0.1 * r : r);
+  }
+
+  CpuExecutor exec(m);
+  for (int run = 0; run < 2; ++run) {
+    NodeProfile profile;
+    const HostTensor out = exec.run({{"x", Value::of(floats({c.N, c.C, c.H, c.W}, xi.v))}}, &profile)[0].value.tensor;
+    EXPECT_FALSE(profile.ms.count(g.find_node("project"))) << "the chain did not run";
+    ASSERT_EQ(out.dims(), (cpu::Dims{want.N, want.C, want.H, want.W}));
+    for (size_t i = 0; i < want.v.size(); ++i) {
+      ASSERT_NEAR(out.data<float>()[i], want.v[i], 2e-4 * (1 + std::abs(want.v[i]))) << "at " << i << " run " << run;
+    }
+  }
+}
+
+TEST(CpuExecutor, ConvChainsMatchDirectLoops) {
+  for (const ChainCase& c : std::vector<ChainCase>{
+           {1, 5, 57, 61, false, 48, 1, 5, true},    // expand, depthwise, project + residual
+           {1, 6, 60, 45, false, 80, 2, 7, false},   // depthwise stride 2
+           {1, 3, 230, 201, true, 24, 1, 8, false},  // 3x3 stride-2 stem as the expansion
+           {1, 32, 110, 93, false, 0, 1, 11, false}, // depthwise and project only
+           {2, 4, 52, 50, false, 56, 1, 4, true},    // two images
+       }) {
+    SCOPED_TRACE("N " + std::to_string(c.N) + " C " + std::to_string(c.C) + " " + std::to_string(c.H) + "x" +
+                 std::to_string(c.W) + " hidden " + std::to_string(c.hidden) + (c.stem ? " stem" : "") +
+                 " stride " + std::to_string(c.dw_stride));
+    check_chain_case(c);
+  }
+}
+
+}  // namespace
+}  // namespace graft::engine

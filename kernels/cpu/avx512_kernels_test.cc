@@ -2,6 +2,7 @@
 // shapes that leave partial vectors, padded edges and uneven thread splits everywhere.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -88,6 +89,41 @@ TEST(Avx512Kernels, DepthwiseMatchesDirectLoop) {
           }
         }
       }
+    }
+  }
+}
+
+// Channels of x apart by ldx and output rows [r0, OH) written at row 0 of a buffer whose
+// channels are ldy apart (how a chain of Convs reads and writes one tile).
+TEST(Avx512Kernels, DepthwiseReadsAndWritesStridedTiles) {
+  if (simd_level() < 2) GTEST_SKIP() << "no AVX-512";
+  for (const int64_t stride : {1, 2}) {
+    const int64_t C = 3, H = 9, W = 35, ldx = H * W + 7, OH = (H + 2 - 3) / stride + 1, OW = (W + 2 - 3) / stride + 1;
+    const int64_t r0 = 2, ldy = (OH - r0) * OW + 5;
+    const std::vector<float> x = wave(C * ldx, 1.0f, 1), w = wave(C * 9, 0.5f, 2), bias = wave(C, 0.3f, 3);
+    Epilogue ep;
+    ep.bias = bias.data();
+    ep.act = Epilogue::Act::kRelu;
+    avx512::Depthwise2d d{H, W, 3, 3, stride, stride, 1, 1, OH, OW};
+    d.ldx = ldx;
+    d.ldy = ldy;
+    d.out_row0 = r0;
+    std::vector<float> y(C * ldy, NAN);
+    avx512::depthwise2d(x.data(), w.data(), 0, C, r0, OH, d, y.data(), ep);
+    for (int64_t c = 0; c < C; ++c) {
+      for (int64_t oy = r0; oy < OH; ++oy) {
+        for (int64_t ox = 0; ox < OW; ++ox) {
+          double acc = bias[c];
+          for (int64_t ky = 0; ky < 3; ++ky) {
+            for (int64_t kx = 0; kx < 3; ++kx) {
+              const int64_t iy = oy * stride + ky - 1, ix = ox * stride + kx - 1;
+              if (iy >= 0 && iy < H && ix >= 0 && ix < W) acc += double(x[c * ldx + iy * W + ix]) * w[c * 9 + ky * 3 + kx];
+            }
+          }
+          ASSERT_NEAR(y[c * ldy + (oy - r0) * OW + ox], std::max(acc, 0.0), 1e-5) << c << " " << oy << " " << ox;
+        }
+      }
+      for (int64_t i = (OH - r0) * OW; i < ldy; ++i) ASSERT_TRUE(std::isnan(y[c * ldy + i])) << "wrote past the tile";
     }
   }
 }

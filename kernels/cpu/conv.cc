@@ -1,9 +1,14 @@
 // Conv, ConvTranspose, ConvInteger, QLinearConv: im2col (or col2im) plus one GEMM per
 // image and group; 1x1 stride-1 unpadded convolutions use the input as it is, and
-// depthwise convolutions run as a direct loop.
+// depthwise convolutions run as a direct loop. float32 Conv on AVX-512 CPUs takes the
+// packed-weight GEMM and depthwise kernels of sgemm_packed.h, and runs the Conv chains
+// the executor plans (conv_chain.h) tile by tile.
+#include <algorithm>
 #include <cstring>
+#include <optional>
 #include <string>
 
+#include "kernels/cpu/conv_chain.h"
 #include "kernels/cpu/conv_util.h"
 #include "kernels/cpu/dtype_dispatch.h"
 #include "kernels/cpu/gemm_util.h"
@@ -65,6 +70,36 @@ void im2col(const T* x, int64_t channels, const Window& w, T* col) {
       });
     }
   });
+}
+
+// Output rows [oy0, oy1) of the im2col matrix of a 2-D window, single-threaded:
+// col[(c, ky, kx), (oy - oy0) * OW + ox] = x[c, oy * sh + ky * dh - pt, ox * sw + kx * dw - pl]
+// (0 in the padding).
+template <typename T>
+void im2col_rows(const T* x, int64_t channels, const Window& w, int64_t oy0, int64_t oy1, T* col) {
+  const int64_t H = w.in[1], W = w.in[2], OW = w.out[2], sw = w.stride[2];
+  for (int64_t c = 0; c < channels; ++c) {
+    for (int64_t ky = 0; ky < w.kernel[1]; ++ky) {
+      for (int64_t kx = 0; kx < w.kernel[2]; ++kx) {
+        const int64_t off = kx * w.dil[2] - w.pad[2];
+        int64_t lo, hi;
+        valid_range(off, sw, W, OW, lo, hi);
+        for (int64_t oy = oy0; oy < oy1; ++oy, col += OW) {
+          const int64_t iy = oy * w.stride[1] + ky * w.dil[1] - w.pad[1];
+          const bool inside = iy >= 0 && iy < H;
+          const int64_t l = inside ? lo : OW, h = inside ? hi : OW;
+          const T* src = x + (c * H + iy) * W + off;
+          std::fill(col, col + l, T(0));
+          if (sw == 1) {
+            std::copy(src + l, src + h, col + l);
+          } else {
+            for (int64_t j = l; j < h; ++j) col[j] = src[j * sw];
+          }
+          std::fill(col + h, col + OW, T(0));
+        }
+      }
+    }
+  }
 }
 
 // y[m, i * stride + k * dil - pad] += col[(m, k), i], for `channels` output channels.
@@ -151,18 +186,19 @@ struct ConvShape {
   Window w;
 };
 
-// Checks X [N, C, spatial], W [M, C/group, kernel] (or [C, M/group, kernel] transposed).
-ConvShape conv_shape(const KernelContext& ctx, const HostTensor& x, const HostTensor& wt, bool transposed) {
-  if (x.rank() < 3 || wt.rank() != x.rank()) ctx.fail("X " + x.describe() + " and W " + wt.describe() + " must be [N, C, spatial...] of one rank");
+// Checks X [N, C, spatial] (its dims), W [M, C/group, kernel] (or [C, M/group, kernel]
+// transposed).
+ConvShape conv_shape(const KernelContext& ctx, const Dims& x, const HostTensor& wt, bool transposed) {
+  if (x.size() < 3 || wt.rank() != x.size()) ctx.fail("X " + dims_str(x) + " and W " + wt.describe() + " must be [N, C, spatial...] of one rank");
   ConvShape s;
-  s.N = x.dim(0);
-  s.C = x.dim(1);
+  s.N = x[0];
+  s.C = x[1];
   s.group = ctx.attr_int("group", 1);
   if (s.group <= 0 || s.C % s.group != 0) ctx.fail("group " + std::to_string(s.group) + " does not divide the " + std::to_string(s.C) + " input channels");
   const int64_t w_in = transposed ? wt.dim(0) : wt.dim(1) * s.group;
   s.M = transposed ? wt.dim(1) * s.group : wt.dim(0);
-  if (w_in != s.C || s.M % s.group != 0) ctx.fail("W " + wt.describe() + " does not match X " + x.describe() + " with group " + std::to_string(s.group));
-  const Dims in(x.dims().begin() + 2, x.dims().end());
+  if (w_in != s.C || s.M % s.group != 0) ctx.fail("W " + wt.describe() + " does not match X " + dims_str(x) + " with group " + std::to_string(s.group));
+  const Dims in(x.begin() + 2, x.end());
   Dims kernel(wt.dims().begin() + 2, wt.dims().end());
   if (ctx.has_attr("kernel_shape") && ctx.attr_ints("kernel_shape") != kernel) {
     ctx.fail("kernel_shape does not match W " + wt.describe());
@@ -217,13 +253,13 @@ std::shared_ptr<const PackedConvWeights> pack_conv_weights(const ConvShape& s, c
   return p;
 }
 
-// The epilogue of a planned fusion, when it fits y (float32, residual of y's shape).
-bool fused_epilogue(const KernelContext& ctx, const HostTensor& y, Epilogue& ep) {
-  const FusedOps* f = ctx.fused();
-  if (!f || y.dtype() != DataType::kFloat) return false;
+// The epilogue of folded ops `f`, when they fit an output of dims y (a residual of y's
+// shape, float32).
+bool fused_epilogue(const FusedOps* f, const Dims& y, Epilogue& ep) {
+  if (!f) return false;
   if (f->residual) {
     if (!f->residual->is_tensor() || f->residual->tensor.dtype() != DataType::kFloat ||
-        f->residual->tensor.dims() != y.dims()) {
+        f->residual->tensor.dims() != y) {
       return false;
     }
     ep.residual = f->residual->tensor.data<float>();
@@ -235,6 +271,34 @@ bool fused_epilogue(const KernelContext& ctx, const HostTensor& y, Epilogue& ep)
   return true;
 }
 
+// The epilogue of the node's planned fusion, when it fits y.
+bool fused_epilogue(const KernelContext& ctx, const HostTensor& y, Epilogue& ep) {
+  return y.dtype() == DataType::kFloat && fused_epilogue(ctx.fused(), y.dims(), ep);
+}
+
+// A 1x1 convolution whose input is already its im2col matrix.
+bool is_direct_1x1(const Window& w) {
+  return w.kernel_size() == 1 && w.stride == std::array<int64_t, 3>{1, 1, 1} &&
+         w.pad == std::array<int64_t, 3>{0, 0, 0} && w.pad_end == w.pad;
+}
+
+// A depthwise convolution that avx512::depthwise2d computes.
+bool is_fast_depthwise(const ConvShape& s) {
+  const Window& w = s.w;
+  return s.C == s.group && s.M == s.group && w.in[0] == 1 && w.kernel[0] == 1 && w.out[0] == 1 && w.dil[1] == 1 &&
+         w.dil[2] == 1 && (w.stride[2] == 1 || w.stride[2] == 2);
+}
+
+avx512::Depthwise2d depthwise_geometry(const Window& w) {
+  return {w.in[1], w.in[2], w.kernel[1], w.kernel[2], w.stride[1], w.stride[2], w.pad[1], w.pad[2], w.out[1], w.out[2]};
+}
+
+// The packed weights of a float32 Conv, cached by the node when they are constant.
+std::shared_ptr<const PackedConvWeights> packed_weights(KernelContext& ctx, const ConvShape& s, const HostTensor& wt) {
+  auto make = [&] { return pack_conv_weights(s, wt.data<float>()); };
+  return ctx.input_is_constant(1) ? ctx.cached<PackedConvWeights>(make) : make();
+}
+
 // Whether a float32 GEMM over `cols` output columns splits them between threads (else
 // it splits rows of weights): when there are enough column panels to balance.
 bool split_columns(int64_t cols) { return (cols + avx512::kNR - 1) / avx512::kNR >= 8; }
@@ -244,8 +308,7 @@ bool split_columns(int64_t cols) { return (cols + avx512::kNR - 1) / avx512::kNR
 // mostly what it wrote itself), else channels.
 void conv_depthwise(const ConvShape& s, const float* x, const float* wts, const Epilogue& fused, float* y) {
   const Window& w = s.w;
-  const avx512::Depthwise2d d{w.in[1], w.in[2], w.kernel[1], w.kernel[2], w.stride[1], w.stride[2],
-                              w.pad[1], w.pad[2], w.out[1], w.out[2]};
+  const avx512::Depthwise2d d = depthwise_geometry(w);
   const int64_t C = s.C;
   const double work = double(C) * w.out_size() * w.kernel_size();
   for (int64_t n = 0; n < s.N; ++n) {
@@ -262,13 +325,11 @@ void conv_depthwise(const ConvShape& s, const float* x, const float* wts, const 
 }
 
 // float32 Conv (not depthwise) on the packed-weight AVX-512 GEMM, epilogue fused.
-void conv_packed(const ConvShape& s, const float* x, const PackedConvWeights& pw, const float* bias,
-                 const Epilogue& fused, float* y) {
+void conv_packed(const ConvShape& s, const float* x, const PackedConvWeights& pw, const Epilogue& fused, float* y) {
   const Window& w = s.w;
   const int64_t Cg = s.C / s.group, Mg = s.M / s.group;
   const int64_t K = Cg * w.kernel_size(), cols = w.out_size();
-  const bool direct = w.kernel_size() == 1 && w.stride == std::array<int64_t, 3>{1, 1, 1} &&
-                      w.pad == std::array<int64_t, 3>{0, 0, 0} && w.pad_end == w.pad;
+  const bool direct = is_direct_1x1(w);
   float* col = direct ? nullptr : scratch<float>(K * cols);
   const int64_t panels = (Mg + avx512::kMR - 1) / avx512::kMR;
   const double work = double(Mg) * double(cols) * double(K);
@@ -279,7 +340,7 @@ void conv_packed(const ConvShape& s, const float* x, const PackedConvWeights& pw
       if (!direct) im2col(xg, Cg, w, col);
       const float* B = direct ? xg : col;
       Epilogue ep = fused;
-      ep.bias = bias ? bias + g * Mg : nullptr;
+      if (ep.bias) ep.bias += g * Mg;
       if (ep.residual) ep.residual += c0;
       ep.ld_residual = cols;
       const float* pa = pw.data.data() + g * pw.per_group;
@@ -297,6 +358,190 @@ void conv_packed(const ConvShape& s, const float* x, const PackedConvWeights& pw
   }
 }
 
+// ---------------------------------------------------------------------------------------
+// Planned Conv chains (conv_chain.h): [1x1 expand] -> depthwise -> 1x1 project.
+
+// Below this many bytes of depthwise input the intermediates stay in the cache anyway and
+// the nodes run one by one.
+constexpr int64_t kChainMinBytes = 512 << 10;
+// Per thread and tile: the depthwise input rows one tile reads (the expanded ones).
+constexpr int64_t kChainTileBytes = 192 << 10;
+
+// One Conv of a chain, checked: its geometry, epilogue (bias and folded ops) and weights,
+// packed for a GEMM (on the input itself for a 1x1, else on im2col rows) or as they are
+// for a depthwise one.
+struct ChainConv {
+  ConvShape s;
+  Epilogue ep;
+  std::shared_ptr<const PackedConvWeights> packed;
+  bool im2col = false;
+  const float* depthwise = nullptr;
+
+  Dims out_dims() const {
+    Dims out{s.N, s.M};
+    for (int64_t d : s.w.out_dims()) out.push_back(d);
+    return out;
+  }
+};
+
+// The link as a chain Conv over input dims x, or nothing when it cannot be one (weights
+// not float32 constants, not a 2-D Conv of one group or a depthwise one, folded ops that
+// do not fit).
+std::optional<ChainConv> chain_conv(const ChainLink& link, const Dims& x) {
+  KernelContext& ctx = *link.ctx;
+  if (x.size() != 4 || !ctx.has_input(1) || ctx.input(1).dtype() != DataType::kFloat || !ctx.input_is_constant(1) ||
+      (ctx.has_input(2) && ctx.input(2).dtype() != DataType::kFloat)) {
+    return std::nullopt;
+  }
+  ChainConv c;
+  c.s = conv_shape(ctx, x, ctx.input(1), false);
+  if (link.post && !fused_epilogue(link.post, c.out_dims(), c.ep)) return std::nullopt;
+  if (ctx.has_input(2)) {
+    check_bias(ctx, ctx.input(2), c.s.M);
+    c.ep.bias = ctx.input(2).data<float>();
+  }
+  if (c.s.C == c.s.group && c.s.M == c.s.group && is_fast_depthwise(c.s)) {
+    c.depthwise = ctx.input(1).data<float>();
+  } else if (c.s.group == 1 && c.s.w.in[0] == 1 && c.s.w.kernel[0] == 1) {
+    c.packed = packed_weights(ctx, c.s, ctx.input(1));
+    c.im2col = !is_direct_1x1(c.s.w);
+  } else {
+    return std::nullopt;
+  }
+  return c;
+}
+
+int64_t panels(int64_t rows) { return (rows + avx512::kMR - 1) / avx512::kMR; }
+
+// What every tile of one chain needs: its Convs, the depthwise geometry, output rows per
+// tile and the depthwise input rows one tile reads.
+struct ChainGeometry {
+  const ChainConv* expand;  // null when the chain starts at the depthwise Conv
+  const ChainConv& dw;
+  const ChainConv& project;
+  avx512::Depthwise2d d;
+  int64_t tile, rows;
+};
+
+ChainGeometry chain_geometry(const ChainConv* expand, const ChainConv& dw, const ChainConv& project) {
+  ChainGeometry g{expand, dw, project, depthwise_geometry(dw.s.w), 1, 0};
+  const int64_t row_bytes = dw.s.C * g.d.W * g.d.stride_h * int64_t(sizeof(float));
+  g.tile = std::clamp<int64_t>(kChainTileBytes / row_bytes, 1, g.d.OH);
+  g.rows = (g.tile - 1) * g.d.stride_h + g.d.KH;
+  return g;
+}
+
+// Leaves the expanded input rows [r0, r1) in e (g.rows rows per channel, from row r0),
+// keeping those of [e0, e1) it already holds; x is the expansion's input image, col
+// room for the im2col rows of one tile.
+void expand_rows(const ChainGeometry& g, const float* x, float* e, float* col, int64_t& e0, int64_t& e1, int64_t r0,
+                 int64_t r1) {
+  const int64_t W = g.d.W, hidden = g.dw.s.C, ld = g.rows * W;
+  int64_t from = r0;
+  if (r0 >= e0 && r0 < e1) {
+    if (r0 > e0) {
+      for (int64_t c = 0; c < hidden; ++c) std::memmove(e + c * ld, e + c * ld + (r0 - e0) * W, (e1 - r0) * W * sizeof(float));
+    }
+    from = e1;
+  }
+  if (r1 > from) {
+    const ChainConv& ex = *g.expand;
+    const float* b = x + from * W;
+    int64_t ldb = g.d.H * W;
+    if (ex.im2col) {
+      im2col_rows(x, ex.s.C, ex.s.w, from, r1, col);
+      b = col;
+      ldb = (r1 - from) * W;
+    }
+    avx512::sgemm_packed(hidden, ex.s.C * ex.s.w.kernel_size(), ex.packed->data.data(), 0, panels(hidden), b, ldb, 0,
+                         (r1 - from) * W, e + (from - r0) * W, ld, ex.ep);
+  }
+  e0 = r0;
+  e1 = r1;
+}
+
+// Output rows [t0, t1) of the projection of depthwise output tile t.
+void project_tile(const ChainGeometry& g, const float* t, int64_t t0, int64_t t1, const float* residual, float* y) {
+  const int64_t cols = (t1 - t0) * g.d.OW, plane = g.d.OH * g.d.OW;
+  Epilogue ep = g.project.ep;
+  if (residual) ep.residual = residual + t0 * g.d.OW;
+  ep.ld_residual = plane;
+  avx512::sgemm_packed(g.project.s.M, g.dw.s.C, g.project.packed->data.data(), 0, panels(g.project.s.M), t, cols, 0,
+                       cols, y + t0 * g.d.OW, plane, ep);
+}
+
+// Output rows [oy0, oy1) of one image, tile by tile (single-threaded): x is the chain's
+// input image, residual the project's residual image (or null).
+void chain_rows(const ChainGeometry& g, const float* x, const float* residual, float* y, int64_t oy0, int64_t oy1) {
+  const avx512::Depthwise2d& d = g.d;
+  const int64_t hidden = g.dw.s.C;
+  const int64_t im2col_rows = g.expand && g.expand->im2col ? g.expand->s.C * g.expand->s.w.kernel_size() : 0;
+  float* e = scratch<float>((hidden + im2col_rows) * g.rows * d.W + hidden * g.tile * d.OW);
+  float* t = e + hidden * g.rows * d.W;
+  float* col = t + hidden * g.tile * d.OW;
+  int64_t e0 = 0, e1 = 0;
+  for (int64_t t0 = oy0; t0 < oy1; t0 += g.tile) {
+    const int64_t t1 = std::min(t0 + g.tile, oy1);
+    avx512::Depthwise2d dt = d;
+    dt.ldy = (t1 - t0) * d.OW;
+    dt.out_row0 = t0;
+    if (g.expand) {
+      const int64_t r0 = std::max<int64_t>(0, t0 * d.stride_h - d.pad_t);
+      const int64_t r1 = std::max(r0, std::min(d.H, (t1 - 1) * d.stride_h - d.pad_t + d.KH));
+      expand_rows(g, x, e, col, e0, e1, r0, r1);
+      dt.H = r1 - r0;  // rows r0 .. r1 of the image, in e
+      dt.pad_t = d.pad_t + r0;
+      dt.ldx = g.rows * d.W;
+    }
+    avx512::depthwise2d(g.expand ? e : x, g.dw.depthwise, 0, hidden, t0, t1, dt, t, g.dw.ep);
+    project_tile(g, t, t0, t1, residual, y);
+  }
+}
+
+// How many leading Convs form a chain: 3 (expand, depthwise, 1x1 project), 2 (depthwise,
+// 1x1 project) or 0.
+size_t chain_length(const std::vector<ChainConv>& c) {
+  size_t n = 0;
+  if (c.size() >= 3 && c[0].packed && c[1].depthwise && c[2].packed && !c[2].im2col) n = 3;
+  else if (c.size() >= 2 && c[0].depthwise && c[1].packed && !c[1].im2col) n = 2;
+  for (size_t i = 0; i + 1 < n; ++i) {
+    if (c[i].ep.residual) return 0;
+  }
+  return n;
+}
+
+}  // namespace
+
+std::optional<ChainResult> run_conv_chain(const std::vector<ChainLink>& links) {
+  if (simd_level() != 2 || links.empty() || !links[0].ctx->has_input(0)) return std::nullopt;
+  const HostTensor& x = links[0].ctx->input(0);
+  if (x.dtype() != DataType::kFloat) return std::nullopt;
+  std::vector<ChainConv> convs;
+  for (Dims dims = x.dims(); convs.size() < links.size(); dims = convs.back().out_dims()) {
+    std::optional<ChainConv> c = chain_conv(links[convs.size()], dims);
+    if (!c) break;
+    convs.push_back(std::move(*c));
+  }
+  const size_t n = chain_length(convs);
+  if (n == 0) return std::nullopt;
+  const ChainGeometry g = chain_geometry(n == 3 ? &convs[0] : nullptr, convs[n - 2], convs[n - 1]);
+  if (g.dw.s.C * g.dw.s.w.in_size() * int64_t(sizeof(float)) < kChainMinBytes) return std::nullopt;
+  ChainResult r{HostTensor::uninitialized(DataType::kFloat, convs[n - 1].out_dims()), n};
+  const int64_t in_image = convs[0].s.C * convs[0].s.w.in_size(), out_image = g.project.s.M * g.d.OH * g.d.OW;
+  double work = 0;
+  for (size_t i = 0; i < n; ++i) work += double(convs[i].s.M) * convs[i].s.w.out_size() * (convs[i].s.C / convs[i].s.group);
+  for (int64_t img = 0; img < convs[0].s.N; ++img) {
+    const float* residual = g.project.ep.residual ? g.project.ep.residual + img * out_image : nullptr;
+    float* y = r.out.mutable_data<float>() + img * out_image;
+    parallel_for(g.d.OH, work, [&](int64_t oy0, int64_t oy1) {
+      chain_rows(g, x.data<float>() + img * in_image, residual, y, oy0, oy1);
+    });
+  }
+  return r;
+}
+
+namespace {
+
 void transpose_geometry(const KernelContext& ctx, ConvShape& s);
 
 // Conv and ConvTranspose operands (float16/bfloat16 widened to float), checked, with the
@@ -309,7 +554,7 @@ struct ConvOperands {
 
 ConvOperands conv_operands(const KernelContext& ctx, bool transposed) {
   ConvOperands op{widen_to_float(ctx.input(0)), widen_to_float(ctx.input(1)), {}, {}, {}};
-  op.s = conv_shape(ctx, op.x, op.wt, transposed);
+  op.s = conv_shape(ctx, op.x.dims(), op.wt, transposed);
   if (transposed) transpose_geometry(ctx, op.s);
   if (ctx.has_input(2)) {
     op.b = widen_to_float(ctx.input(2));
@@ -329,24 +574,16 @@ void conv(KernelContext& ctx) {
   const ConvShape& s = op.s;
   const Dims& out = op.out;
   const bool depthwise = s.C == s.group && s.M == s.group;
-  const Window& w = s.w;
-  if (dtype == DataType::kFloat && depthwise && simd_level() == 2 && w.in[0] == 1 && w.kernel[0] == 1 &&
-      w.out[0] == 1 && w.dil[1] == 1 && w.dil[2] == 1 && (w.stride[2] == 1 || w.stride[2] == 2)) {
+  if (dtype == DataType::kFloat && simd_level() == 2 && (!depthwise || is_fast_depthwise(s))) {
     HostTensor& y = ctx.allocate_output_uninitialized(0, dtype, out);
     Epilogue ep;
     if (fused_epilogue(ctx, y, ep)) ctx.mark_fused_applied();
     ep.bias = b.defined() ? b.data<float>() : nullptr;
-    conv_depthwise(s, x.data<float>(), wt.data<float>(), ep, y.mutable_data<float>());
-    return;
-  }
-  if (dtype == DataType::kFloat && !depthwise && simd_level() == 2) {
-    HostTensor& y = ctx.allocate_output_uninitialized(0, dtype, out);
-    Epilogue ep;
-    if (fused_epilogue(ctx, y, ep)) ctx.mark_fused_applied();
-    auto make = [&] { return pack_conv_weights(s, wt.data<float>()); };
-    const std::shared_ptr<const PackedConvWeights> pw =
-        ctx.input_is_constant(1) ? ctx.cached<PackedConvWeights>(make) : make();
-    conv_packed(s, x.data<float>(), *pw, b.defined() ? b.data<float>() : nullptr, ep, y.mutable_data<float>());
+    if (depthwise) {
+      conv_depthwise(s, x.data<float>(), wt.data<float>(), ep, y.mutable_data<float>());
+    } else {
+      conv_packed(s, x.data<float>(), *packed_weights(ctx, s, wt), ep, y.mutable_data<float>());
+    }
     return;
   }
   HostTensor y(x.dtype(), out);
@@ -454,7 +691,7 @@ HostTensor integer_conv(KernelContext& ctx, size_t xi, const HostTensor* xzp, si
                         const int32_t* bias, ConvShape& s) {
   const HostTensor& x = ctx.input(xi);
   const HostTensor& wt = ctx.input(wi);
-  s = conv_shape(ctx, x, wt, false);
+  s = conv_shape(ctx, x.dims(), wt, false);
   const HostTensor x32 = minus_zp(ctx, x, xzp, x.numel(), "x");
   const HostTensor w32 = minus_zp(ctx, wt, wzp, s.M ? wt.numel() / s.M : 1, "w");
   Dims out{s.N, s.M};

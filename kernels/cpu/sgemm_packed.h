@@ -49,11 +49,13 @@ void sgemm_packed(int64_t M, int64_t K, const float* packed_a, int64_t p0, int64
                   int64_t ldb, int64_t n0, int64_t n1, float* C, int64_t ldc, const Epilogue& ep);
 
 // Depthwise 2-D convolution (one input and one output channel per group, dilation 1,
-// horizontal stride 1 or 2) of channels [c0, c1) and output rows [oy0, oy1):
-// x [C, H, W], w [C, KH, KW], y [C, OH, OW] = epilogue(conv) with ep.bias per channel
-// and ep.residual laid out as y. In depthwise_avx512.cc.
+// horizontal stride 1 or 2) of channels [c0, c1) and output rows [oy0, oy1): channel c
+// of x is H x W at x + c * ldx, w is [C, KH, KW], and output row oy of channel c goes to
+// y + c * ldy + (oy - out_row0) * OW = epilogue(conv), with ep.bias per channel and
+// ep.residual laid out as y. In depthwise_avx512.cc.
 struct Depthwise2d {
   int64_t H, W, KH, KW, stride_h, stride_w, pad_t, pad_l, OH, OW;
+  int64_t ldx = H * W, ldy = OH * OW, out_row0 = 0;
 };
 void depthwise2d(const float* x, const float* w, int64_t c0, int64_t c1, int64_t oy0, int64_t oy1,
                  const Depthwise2d& d, float* y, const Epilogue& ep);
