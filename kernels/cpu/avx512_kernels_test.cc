@@ -128,5 +128,42 @@ TEST(Avx512Kernels, DepthwiseReadsAndWritesStridedTiles) {
   }
 }
 
+TEST(Avx512Kernels, Im2colMatchesDefinition) {
+  if (simd_level() < 2) GTEST_SKIP() << "no AVX-512";
+  for (const avx512::Im2col2d& g : std::vector<avx512::Im2col2d>{
+           {3, 11, 37, 3, 3, 2, 2, 1, 1, 1, 1, 0},   // stride 2, padded
+           {2, 9, 21, 7, 7, 2, 2, 1, 1, 3, 3, 0},    // 7x7 stride 2
+           {2, 8, 40, 3, 2, 1, 1, 2, 3, 2, 0, 0},    // dilated, no left pad
+           {1, 7, 50, 1, 3, 1, 3, 1, 1, 0, 1, 0},    // stride 3 (scalar)
+           {4, 5, 5, 3, 3, 1, 1, 1, 1, 4, 4, 0},     // padding wider than the image
+       }) {
+    avx512::Im2col2d k = g;
+    const int64_t OH = (k.H + 2 * k.pad_t - k.dil_h * (k.KH - 1) - 1) / k.stride_h + 1;
+    k.OW = (k.W + 2 * k.pad_l - k.dil_w * (k.KW - 1) - 1) / k.stride_w + 1;
+    SCOPED_TRACE("C " + std::to_string(k.C) + " " + std::to_string(k.H) + "x" + std::to_string(k.W) + " kernel " +
+                 std::to_string(k.KH) + "x" + std::to_string(k.KW) + " stride " + std::to_string(k.stride_w));
+    const std::vector<float> x = wave(k.C * k.H * k.W, 1.0f, 1);
+    const int64_t r0 = OH / 2, ldcol = (OH - r0) * k.OW + 3;  // rows [r0, OH) into rows of ldcol
+    std::vector<float> col(k.C * k.KH * k.KW * ldcol, NAN);
+    avx512::im2col2d(x.data(), k, r0, OH, col.data(), ldcol);
+    for (int64_t c = 0; c < k.C; ++c) {
+      for (int64_t ky = 0; ky < k.KH; ++ky) {
+        for (int64_t kx = 0; kx < k.KW; ++kx) {
+          const float* row = col.data() + ((c * k.KH + ky) * k.KW + kx) * ldcol;
+          for (int64_t oy = r0; oy < OH; ++oy) {
+            for (int64_t ox = 0; ox < k.OW; ++ox) {
+              const int64_t iy = oy * k.stride_h + ky * k.dil_h - k.pad_t, ix = ox * k.stride_w + kx * k.dil_w - k.pad_l;
+              const bool inside = iy >= 0 && iy < k.H && ix >= 0 && ix < k.W;
+              ASSERT_EQ(row[(oy - r0) * k.OW + ox], inside ? x[(c * k.H + iy) * k.W + ix] : 0.0f)
+                  << c << " " << ky << " " << kx << " at " << oy << "," << ox;
+            }
+          }
+          ASSERT_TRUE(std::isnan(row[(OH - r0) * k.OW])) << "wrote past the rows";
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace graft::cpu

@@ -24,6 +24,11 @@ inline __mmask16 lane_range(int64_t lo, int64_t hi) {
   return __mmask16(((1u << hi) - 1) & ~((1u << lo) - 1));
 }
 
+// 16 consecutive floats row[start + t], 0 outside [0, W); masked-off lanes are not read.
+GRAFT_AVX512 inline __m512 load_row(const float* row, int64_t start, int64_t W) {
+  return _mm512_maskz_loadu_ps(lane_range(-start, W - start), row + start);
+}
+
 GRAFT_AVX512 inline __m512 activate(__m512 v, const Epilogue& ep) {
   switch (ep.act) {
     case Epilogue::Act::kRelu: return _mm512_max_ps(v, _mm512_setzero_ps());

@@ -72,36 +72,6 @@ void im2col(const T* x, int64_t channels, const Window& w, T* col) {
   });
 }
 
-// Output rows [oy0, oy1) of the im2col matrix of a 2-D window, single-threaded:
-// col[(c, ky, kx), (oy - oy0) * OW + ox] = x[c, oy * sh + ky * dh - pt, ox * sw + kx * dw - pl]
-// (0 in the padding).
-template <typename T>
-void im2col_rows(const T* x, int64_t channels, const Window& w, int64_t oy0, int64_t oy1, T* col) {
-  const int64_t H = w.in[1], W = w.in[2], OW = w.out[2], sw = w.stride[2];
-  for (int64_t c = 0; c < channels; ++c) {
-    for (int64_t ky = 0; ky < w.kernel[1]; ++ky) {
-      for (int64_t kx = 0; kx < w.kernel[2]; ++kx) {
-        const int64_t off = kx * w.dil[2] - w.pad[2];
-        int64_t lo, hi;
-        valid_range(off, sw, W, OW, lo, hi);
-        for (int64_t oy = oy0; oy < oy1; ++oy, col += OW) {
-          const int64_t iy = oy * w.stride[1] + ky * w.dil[1] - w.pad[1];
-          const bool inside = iy >= 0 && iy < H;
-          const int64_t l = inside ? lo : OW, h = inside ? hi : OW;
-          const T* src = x + (c * H + iy) * W + off;
-          std::fill(col, col + l, T(0));
-          if (sw == 1) {
-            std::copy(src + l, src + h, col + l);
-          } else {
-            for (int64_t j = l; j < h; ++j) col[j] = src[j * sw];
-          }
-          std::fill(col + h, col + OW, T(0));
-        }
-      }
-    }
-  }
-}
-
 // y[m, i * stride + k * dil - pad] += col[(m, k), i], for `channels` output channels.
 template <typename T>
 void col2im(const T* col, int64_t channels, const Window& w, T* y) {
@@ -282,11 +252,14 @@ bool is_direct_1x1(const Window& w) {
          w.pad == std::array<int64_t, 3>{0, 0, 0} && w.pad_end == w.pad;
 }
 
+// A window over at most two spatial dims.
+bool is_2d(const Window& w) { return w.in[0] == 1 && w.kernel[0] == 1 && w.out[0] == 1; }
+
 // A depthwise convolution that avx512::depthwise2d computes.
 bool is_fast_depthwise(const ConvShape& s) {
   const Window& w = s.w;
-  return s.C == s.group && s.M == s.group && w.in[0] == 1 && w.kernel[0] == 1 && w.out[0] == 1 && w.dil[1] == 1 &&
-         w.dil[2] == 1 && (w.stride[2] == 1 || w.stride[2] == 2);
+  return s.C == s.group && s.M == s.group && is_2d(w) && w.dil[1] == 1 && w.dil[2] == 1 &&
+         (w.stride[2] == 1 || w.stride[2] == 2);
 }
 
 avx512::Depthwise2d depthwise_geometry(const Window& w) {
@@ -297,6 +270,22 @@ avx512::Depthwise2d depthwise_geometry(const Window& w) {
 std::shared_ptr<const PackedConvWeights> packed_weights(KernelContext& ctx, const ConvShape& s, const HostTensor& wt) {
   auto make = [&] { return pack_conv_weights(s, wt.data<float>()); };
   return ctx.input_is_constant(1) ? ctx.cached<PackedConvWeights>(make) : make();
+}
+
+// The im2col geometry of a window with one (or no) outer spatial dim, over `channels`.
+avx512::Im2col2d im2col_geometry(const Window& w, int64_t channels) {
+  return {channels, w.in[1], w.in[2], w.kernel[1], w.kernel[2], w.stride[1], w.stride[2], w.dil[1], w.dil[2],
+          w.pad[1], w.pad[2], w.out[2]};
+}
+
+// im2col of `channels` of x into col (K x out_size), by row bands on the thread pool.
+void im2col_avx512(const float* x, int64_t channels, const Window& w, float* col) {
+  if (!is_2d(w)) return im2col(x, channels, w, col);
+  const avx512::Im2col2d g = im2col_geometry(w, channels);
+  const double work = double(channels) * w.kernel_size() * w.out_size();
+  parallel_for(w.out[1], work, [&](int64_t r0, int64_t r1) {
+    avx512::im2col2d(x, g, r0, r1, col + r0 * w.out[2], w.out_size());
+  });
 }
 
 // Whether a float32 GEMM over `cols` output columns splits them between threads (else
@@ -337,7 +326,7 @@ void conv_packed(const ConvShape& s, const float* x, const PackedConvWeights& pw
     for (int64_t g = 0; g < s.group; ++g) {
       const float* xg = x + (n * s.C + g * Cg) * w.in_size();
       const int64_t c0 = (n * s.M + g * Mg) * cols;
-      if (!direct) im2col(xg, Cg, w, col);
+      if (!direct) im2col_avx512(xg, Cg, w, col);
       const float* B = direct ? xg : col;
       Epilogue ep = fused;
       if (ep.bias) ep.bias += g * Mg;
@@ -402,7 +391,7 @@ std::optional<ChainConv> chain_conv(const ChainLink& link, const Dims& x) {
   }
   if (c.s.C == c.s.group && c.s.M == c.s.group && is_fast_depthwise(c.s)) {
     c.depthwise = ctx.input(1).data<float>();
-  } else if (c.s.group == 1 && c.s.w.in[0] == 1 && c.s.w.kernel[0] == 1) {
+  } else if (c.s.group == 1 && is_2d(c.s.w)) {
     c.packed = packed_weights(ctx, c.s, ctx.input(1));
     c.im2col = !is_direct_1x1(c.s.w);
   } else {
@@ -449,9 +438,9 @@ void expand_rows(const ChainGeometry& g, const float* x, float* e, float* col, i
     const float* b = x + from * W;
     int64_t ldb = g.d.H * W;
     if (ex.im2col) {
-      im2col_rows(x, ex.s.C, ex.s.w, from, r1, col);
-      b = col;
       ldb = (r1 - from) * W;
+      avx512::im2col2d(x, im2col_geometry(ex.s.w, ex.s.C), from, r1, col, ldb);
+      b = col;
     }
     avx512::sgemm_packed(hidden, ex.s.C * ex.s.w.kernel_size(), ex.packed->data.data(), 0, panels(hidden), b, ldb, 0,
                          (r1 - from) * W, e + (from - r0) * W, ld, ex.ep);

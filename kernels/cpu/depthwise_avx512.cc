@@ -149,11 +149,6 @@ GRAFT_AVX512 void depthwise3x3(const float* x, const float* w, int64_t c0, int64
   }
 }
 
-// 16 consecutive inputs row[start + t] (0 outside [0, W)); masked-off lanes are not read.
-GRAFT_AVX512 inline __m512 load_row(const float* row, int64_t start, int64_t W) {
-  return _mm512_maskz_loadu_ps(lane_range(-start, W - start), row + start);
-}
-
 // Any kernel size, horizontal stride 1 or 2: a direct loop with masked edge loads.
 GRAFT_AVX512 void depthwise_any(const float* x, const float* w, int64_t c0, int64_t c1, int64_t oy0, int64_t oy1,
                                 const Depthwise2d& d, float* y, const Epilogue& ep) {

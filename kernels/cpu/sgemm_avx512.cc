@@ -143,4 +143,69 @@ GRAFT_AVX512 void sgemm_packed(int64_t M, int64_t K, const float* packed_a, int6
   }
 }
 
+namespace {
+
+// The loads of one output row's inputs for one kernel column (ox * stride_w + off):
+// vector j / 16 reads row[start, +16) (and the 16 after, stride 2) under masks that are
+// the same for every row and channel, so they are worked out once.
+class WindowRow {
+ public:
+  static constexpr int64_t kMaxVectors = 64;
+
+  WindowRow(const Im2col2d& g, int64_t off) : g_(g), off_(off) {
+    for (int64_t v = 0; v * 16 < g.OW && v < kMaxVectors; ++v) {
+      const int64_t start = v * 16 * g.stride_w + off;
+      lo_[v] = lane_range(-start, g.W - start);
+      hi_[v] = lane_range(-start - 16, g.W - start - 16);
+    }
+  }
+  bool fast() const { return (g_.stride_w == 1 || g_.stride_w == 2) && g_.OW <= 16 * kMaxVectors; }
+
+  // row's inputs for outputs [0, OW) into out.
+  GRAFT_AVX512 void copy(const float* row, float* out) const {
+    const __m512i evens = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    for (int64_t v = 0; v * 16 < g_.OW; ++v) {
+      const float* p = row + v * 16 * g_.stride_w + off_;
+      __m512 x = _mm512_maskz_loadu_ps(lo_[v], p);
+      if (g_.stride_w == 2) x = _mm512_permutex2var_ps(x, evens, _mm512_maskz_loadu_ps(hi_[v], p + 16));
+      _mm512_mask_storeu_ps(out + v * 16, low_mask(g_.OW - v * 16), x);
+    }
+  }
+  // The same for any stride, one input at a time.
+  void copy_any(const float* row, float* out) const {
+    for (int64_t ox = 0; ox < g_.OW; ++ox) {
+      const int64_t i = ox * g_.stride_w + off_;
+      out[ox] = i >= 0 && i < g_.W ? row[i] : 0.0f;
+    }
+  }
+
+ private:
+  const Im2col2d& g_;
+  int64_t off_;
+  __mmask16 lo_[kMaxVectors] = {}, hi_[kMaxVectors] = {};
+};
+
+}  // namespace
+
+GRAFT_AVX512 void im2col2d(const float* x, const Im2col2d& g, int64_t oy0, int64_t oy1, float* col, int64_t ldcol) {
+  for (int64_t kx = 0; kx < g.KW; ++kx) {
+    const WindowRow window(g, kx * g.dil_w - g.pad_l);
+    for (int64_t c = 0; c < g.C; ++c) {
+      for (int64_t ky = 0; ky < g.KH; ++ky) {
+        float* out = col + ((c * g.KH + ky) * g.KW + kx) * ldcol;
+        for (int64_t oy = oy0; oy < oy1; ++oy, out += g.OW) {
+          const int64_t iy = oy * g.stride_h + ky * g.dil_h - g.pad_t;
+          if (iy < 0 || iy >= g.H) {
+            std::memset(out, 0, g.OW * sizeof(float));
+          } else if (window.fast()) {
+            window.copy(x + (c * g.H + iy) * g.W, out);
+          } else {
+            window.copy_any(x + (c * g.H + iy) * g.W, out);
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace graft::cpu::avx512

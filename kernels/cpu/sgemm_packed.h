@@ -48,6 +48,14 @@ void pack_a(const float* A, int64_t lda, int64_t M, int64_t K, float* out);
 void sgemm_packed(int64_t M, int64_t K, const float* packed_a, int64_t p0, int64_t p1, const float* B,
                   int64_t ldb, int64_t n0, int64_t n1, float* C, int64_t ldc, const Epilogue& ep);
 
+// Output rows [oy0, oy1) of the im2col matrix of a 2-D window over x [C, H, W]:
+// col[r * ldcol + (oy - oy0) * OW + ox] = x[c, oy * stride_h + ky * dil_h - pad_t,
+// ox * stride_w + kx * dil_w - pad_l] for row r = (c, ky, kx), 0 in the padding.
+struct Im2col2d {
+  int64_t C, H, W, KH, KW, stride_h, stride_w, dil_h, dil_w, pad_t, pad_l, OW;
+};
+void im2col2d(const float* x, const Im2col2d& g, int64_t oy0, int64_t oy1, float* col, int64_t ldcol);
+
 // Depthwise 2-D convolution (one input and one output channel per group, dilation 1,
 // horizontal stride 1 or 2) of channels [c0, c1) and output rows [oy0, oy1): channel c
 // of x is H x W at x + c * ldx, w is [C, KH, KW], and output row oy of channel c goes to
