@@ -16,12 +16,14 @@
 #   .gpu/MANIFEST               label -> file, git revision, date
 #   .gpu/onnx-testdata/         only with --with-conformance: /usr/share/libonnx-testdata/data
 #                               (the GPU machine has no libonnx-testdata)
+# GPU_BUNDLE_DIR=.gpu-foo bundles into .gpu-foo/ instead (for work side by side).
 # Then on the device: run with carry [".gpu"] and command `bash scripts/gpu_run_tests.sh`.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
-GPU_DIR=$ROOT/.gpu
+G=${GPU_BUNDLE_DIR:-.gpu}   # the bundle folder, relative to the repo root
+GPU_DIR=$ROOT/$G
 CARRY_LIMIT=$((64 * 1024 * 1024))      # the device tool's limit on what travels
 CONFORMANCE_SRC=/usr/share/libonnx-testdata/data
 
@@ -119,8 +121,8 @@ for line in "${exec_paths[@]}"; do
   chmod u+w "$GPU_DIR/$dest"
   [[ $do_strip -eq 1 ]] && strip --strip-debug "$GPU_DIR/$dest"
   binaries+=("$GPU_DIR/$dest")
-  echo "$label .gpu/$dest" >> "$GPU_DIR/MANIFEST"
-  [[ "$test_set" == *" $label "* ]] && echo ".gpu/$dest" >> "$GPU_DIR/tests.txt"
+  echo "$label $G/$dest" >> "$GPU_DIR/MANIFEST"
+  [[ "$test_set" == *" $label "* ]] && echo "$G/$dest" >> "$GPU_DIR/tests.txt"
 done
 [[ ${#binaries[@]} -gt 0 ]] || { echo "gpu_bundle: nothing bundled" >&2; exit 1; }
 
@@ -161,12 +163,12 @@ if [[ $with_conformance -eq 1 ]]; then
     exit 1
   fi
   cp -rL "$CONFORMANCE_SRC" "$GPU_DIR/onnx-testdata"
-  echo "gpu_bundle: conformance data copied ($((need >> 20)) MiB) to .gpu/onnx-testdata"
+  echo "gpu_bundle: conformance data copied ($((need >> 20)) MiB) to $G/onnx-testdata"
 fi
 
 # ---- summary ------------------------------------------------------------------------------
 echo "gpu_bundle: tests: $(wc -l < "$GPU_DIR/tests.txt"), binaries: ${#binaries[@]}, libs: $(find "$GPU_DIR/lib" -type f | wc -l)"
-( cd "$ROOT" && find .gpu/bin .gpu/lib -type f -printf '%10s  %p\n' | sort -k2 )
+( cd "$ROOT" && find "$G/bin" "$G/lib" -type f -printf '%10s  %p\n' | sort -k2 )
 gpu_bytes=$(du -sb "$GPU_DIR" | cut -f1)
 tree=$(tree_bytes)
 total=$((gpu_bytes + tree))

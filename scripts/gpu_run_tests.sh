@@ -19,15 +19,16 @@ mkdir -p "$OUT"
 LOG=$OUT/gpu_tests.log
 : > "$LOG"
 TIMEOUT=${GPU_TEST_TIMEOUT:-300}
+G=${GPU_BUNDLE_DIR:-.gpu}   # the bundle folder (scripts/gpu_bundle.sh)
 
 say() { echo "$@" | tee -a "$LOG"; }
 
-if [[ ! -d .gpu/bin ]]; then
-  say "gpu_run_tests: no .gpu/bin here: run scripts/gpu_bundle.sh first and pass carry [\".gpu\"]"
+if [[ ! -d $G/bin ]]; then
+  say "gpu_run_tests: no $G/bin here: run scripts/gpu_bundle.sh first and pass carry [\"$G\"]"
   exit 1
 fi
 
-export LD_LIBRARY_PATH=$ROOT/.gpu/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export LD_LIBRARY_PATH=$ROOT/$G/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 # Not under Bazel: no runfiles tree. Tests fall back to repo-relative paths from the cwd.
 unset TEST_SRCDIR TEST_WORKSPACE RUNFILES_DIR RUNFILES_MANIFEST_FILE JAVA_RUNFILES \
       TEST_UNDECLARED_OUTPUTS_DIR XML_OUTPUT_FILE GTEST_OUTPUT
@@ -36,11 +37,11 @@ TEST_TMPDIR=$(mktemp -d /tmp/graft_test_tmp.XXXXXX)
 export GTEST_COLOR=no
 
 # Conformance data bundled with --with-conformance: expose it where the tests look for it.
-if [[ -d .gpu/onnx-testdata ]]; then
-  export GRAFT_ONNX_TESTDATA=$ROOT/.gpu/onnx-testdata
+if [[ -d $G/onnx-testdata ]]; then
+  export GRAFT_ONNX_TESTDATA=$ROOT/$G/onnx-testdata
   if [[ ! -e /usr/share/libonnx-testdata/data ]]; then
     if ! { mkdir -p /usr/share/libonnx-testdata &&
-           ln -s "$ROOT/.gpu/onnx-testdata" /usr/share/libonnx-testdata/data; } 2>/dev/null; then
+           ln -s "$ROOT/$G/onnx-testdata" /usr/share/libonnx-testdata/data; } 2>/dev/null; then
       say "gpu_run_tests: note: could not link /usr/share/libonnx-testdata/data (use \$GRAFT_ONNX_TESTDATA)"
     fi
   fi
@@ -48,7 +49,7 @@ fi
 
 {
   echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname) ($(uname -r))"
-  [[ -f .gpu/MANIFEST ]] && head -1 .gpu/MANIFEST
+  [[ -f $G/MANIFEST ]] && head -1 $G/MANIFEST
   if command -v nvidia-smi >/dev/null; then
     nvidia-smi --query-gpu=index,name,driver_version,memory.total,compute_cap --format=csv,noheader 2>&1 |
       sed 's/^/GPU /'
@@ -58,12 +59,12 @@ fi
   fi
 } 2>&1 | tee -a "$LOG"
 
-# The tests: .gpu/tests.txt from the bundler, else every executable *_test under .gpu/bin.
+# The tests: $G/tests.txt from the bundler, else every executable *_test under $G/bin.
 tests=()
-if [[ -f .gpu/tests.txt ]]; then
-  mapfile -t tests < <(grep -v '^\s*$' .gpu/tests.txt)
+if [[ -f $G/tests.txt ]]; then
+  mapfile -t tests < <(grep -v '^\s*$' $G/tests.txt)
 else
-  mapfile -t tests < <(find .gpu/bin -type f -perm -u+x -name '*test' | sort)
+  mapfile -t tests < <(find $G/bin -type f -perm -u+x -name '*test' | sort)
 fi
 if [[ $# -gt 0 ]]; then
   kept=()
@@ -80,7 +81,7 @@ fi
 names=(); results=(); secs=()
 npass=0; nfail=0; nskip=0
 for t in "${tests[@]}"; do
-  name=${t#.gpu/bin/}
+  name=${t#$G/bin/}
   tlog=$(mktemp)
   say ""
   say "==== $name"

@@ -44,3 +44,23 @@ def cuda_library(name, srcs, hdrs = [], deps = [], copts = [], **kwargs):
         linkstatic = True,
         **kwargs
     )
+
+def cuda_cc_library(name, srcs = [], hdrs = [], deps = [], **kwargs):
+    """A cc_library of host code that calls CUDA (runtime, cuDNN, cuBLASLt).
+
+    Without a toolkit it keeps only its headers: binaries link it only when CUDA_ENABLED
+    (see `if_cuda`)."""
+    if not CUDA_ENABLED:
+        native.cc_library(name = name, hdrs = hdrs, **kwargs)
+        return
+    native.cc_library(name = name, srcs = srcs, hdrs = hdrs, deps = deps + ["@local_cuda//:cudart"], **kwargs)
+
+def cuda_cc_test(name, deps = [], **kwargs):
+    """A GPU test: built only with a toolkit; it skips itself at run time without a device."""
+    if not CUDA_ENABLED:
+        return
+    native.cc_test(name = name, deps = deps + ["@local_cuda//:cudart"], **kwargs)
+
+def if_cuda(items):
+    """`items` when graft is built with CUDA, else nothing."""
+    return items if CUDA_ENABLED else []
