@@ -85,6 +85,13 @@ void embed(const TensorData& data, onnx::TensorProto* tp) {
 
 }  // namespace
 
+std::string model_to_bytes(const Model& model) {
+  const onnx::ModelProto proto = model_to_proto(model, embed);
+  std::string bytes;
+  if (!proto.SerializeToString(&bytes)) throw Error("the model is too large to serialize in one piece (2 GB limit)");
+  return bytes;
+}
+
 Model parse_model(const void* data, size_t size, const std::string& source, const std::string& base_dir,
                   const LoadOptions& options) {
   if (size > static_cast<size_t>(INT_MAX)) {

@@ -50,4 +50,8 @@ struct SaveReport {
 // on any error nothing is left behind and existing files are untouched.
 SaveReport save_model(const Model& model, const std::string& path, const SaveOptions& options = {});
 
+// The model as one serialized ModelProto with every tensor embedded (for plan files).
+// Throws an Error past protobuf's 2 GB limit.
+std::string model_to_bytes(const Model& model);
+
 }  // namespace graft::importer

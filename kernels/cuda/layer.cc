@@ -4,15 +4,6 @@
 
 namespace graft::cuda {
 
-const char* precision_name(Precision p) {
-  switch (p) {
-    case Precision::kFP32: return "fp32";
-    case Precision::kTF32: return "tf32";
-    case Precision::kFP16: return "fp16";
-  }
-  return "?";
-}
-
 namespace {
 int64_t product(const std::vector<int64_t>& dims) {
   int64_t n = 1;

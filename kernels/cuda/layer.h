@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "kernels/cpu/host_tensor.h"
+#include "kernels/cuda/precision.h"
 #include "ops/node_attrs.h"
 #include "ops/op_registry.h"
 #include "surgeon/dtype.h"
@@ -39,9 +40,6 @@ using cudaStream_t = struct CUstream_st*;
 #endif
 
 namespace graft::cuda {
-
-enum class Precision : uint8_t { kFP32, kTF32, kFP16 };
-const char* precision_name(Precision p);  // "fp32", "tf32", "fp16"
 
 // A tensor in device memory. `dtype` is the storage dtype: a float32 tensor of the model
 // is stored as float16 between layers that run at FP16.

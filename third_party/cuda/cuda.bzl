@@ -51,7 +51,7 @@ def cuda_cc_library(name, srcs = [], hdrs = [], deps = [], **kwargs):
     Without a toolkit it keeps only its headers: binaries link it only when CUDA_ENABLED
     (see `if_cuda`)."""
     if not CUDA_ENABLED:
-        native.cc_library(name = name, hdrs = hdrs, **kwargs)
+        native.cc_library(name = name, hdrs = hdrs, deps = deps, **kwargs)
         return
     native.cc_library(name = name, srcs = srcs, hdrs = hdrs, deps = deps + ["@local_cuda//:cudart"], **kwargs)
 

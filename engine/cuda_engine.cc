@@ -1,0 +1,180 @@
+#include "engine/cuda_engine.h"
+
+#include <cstring>
+
+#include <Eigen/Core>
+
+#include "engine/cuda_steps.h"
+#include "surgeon/error.h"
+
+namespace graft::engine {
+
+class CudaEngine::Weights : public cuda::WeightAllocator {
+ public:
+  ~Weights() override {
+    for (void* p : blocks_) cudaFree(p);
+  }
+  void* allocate(size_t bytes) override {
+    void* p = nullptr;
+    cuda::check_cuda(cudaMalloc(&p, std::max<size_t>(bytes, 1)), "allocating " + std::to_string(bytes) + " bytes of weights");
+    blocks_.push_back(p);
+    bytes_ += bytes;
+    return p;
+  }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  std::vector<void*> blocks_;
+  size_t bytes_ = 0;
+};
+
+namespace {
+
+// The bytes of `t` stored as `storage` (float32 constants become float16 for FP16 layers).
+std::vector<uint8_t> stored_bytes(const cpu::HostTensor& t, DataType storage) {
+  if (storage == t.dtype()) return std::vector<uint8_t>(t.raw(), t.raw() + t.nbytes());
+  if (t.dtype() == DataType::kFloat && storage == DataType::kFloat16) {
+    std::vector<uint8_t> out(t.numel() * 2);
+    auto* h = reinterpret_cast<Eigen::half*>(out.data());
+    for (int64_t i = 0; i < t.numel(); ++i) h[i] = Eigen::half(t.data<float>()[i]);
+    return out;
+  }
+  throw Error("cannot store constant of " + dtype_name(t.dtype()) + " as " + dtype_name(storage));
+}
+
+}  // namespace
+
+CudaEngine::CudaEngine(Network net) : net_(std::move(net)), weights_(std::make_unique<Weights>()) {
+  for (const TensorPtr& t : net_.model.graph->initializers) {
+    if (t->data) constants_.emplace(t.get(), cpu::HostTensor::from_data(*t->data));
+  }
+  for (size_t i : net_.host_nodes) host_nodes_.insert(net_.model.graph->nodes().at(i).get());
+  create_steps();
+  weight_bytes_ = weights_->bytes();
+}
+
+CudaEngine::~CudaEngine() = default;
+
+size_t CudaEngine::num_steps() const { return steps_.size(); }
+
+void CudaEngine::create_steps() {
+  for (const TensorPtr& in : net_.model.graph->inputs) {
+    if (!in->is_constant()) slots_.push_back(Slot{in.get(), in->dtype(), Slot::Kind::kInput});
+  }
+  std::vector<std::string> unsupported;
+  for (size_t r = 0; r < net_.layers.size(); ++r) {
+    try {
+      add_layer_step(r);
+    } catch (const Error& e) {
+      unsupported.push_back(e.what());
+    }
+  }
+  if (!unsupported.empty()) {
+    std::string msg = std::to_string(unsupported.size()) + " layer(s) cannot run on the GPU:";
+    for (const std::string& u : unsupported) msg += "\n  " + u;
+    throw Error(msg);
+  }
+  finish_graph_outputs();
+}
+
+int CudaEngine::slot_for(const Tensor* t, DataType storage) const {
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i].tensor == t && slots_[i].storage == storage) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+// A slot holding `t` as `wanted`: the existing one, an uploaded constant, a host value, or
+// a conversion of the slot the producer wrote.
+int CudaEngine::input_slot(const Tensor* t, DataType wanted, bool taken_by_layer) {
+  if (int s = slot_for(t, wanted); s >= 0) return s;
+  if (t->is_constant()) {
+    Slot slot{t, wanted, Slot::Kind::kWeight};
+    if (!taken_by_layer) {
+      std::vector<uint8_t> bytes = stored_bytes(constants_.at(t), wanted);
+      slot.weight = weights_->allocate(bytes.size());
+      cuda::check_cuda(cudaMemcpy(slot.weight, bytes.data(), bytes.size(), cudaMemcpyHostToDevice),
+                       "uploading constant '" + t->name + "'");
+    }
+    slots_.push_back(slot);
+    return static_cast<int>(slots_.size() - 1);
+  }
+  if (t->producer() && host_nodes_.count(t->producer())) {
+    slots_.push_back(Slot{t, t->dtype(), Slot::Kind::kHostValue});
+    if (wanted == t->dtype()) return static_cast<int>(slots_.size() - 1);
+  }
+  int source = -1;
+  for (size_t i = 0; i < slots_.size() && source < 0; ++i) {
+    if (slots_[i].tensor == t) source = static_cast<int>(i);
+  }
+  if (source < 0) throw Error("tensor '" + t->name + "' is read before any layer writes it");
+  slots_.push_back(Slot{t, wanted, Slot::Kind::kActivation});
+  const int converted = static_cast<int>(slots_.size() - 1);
+  steps_.push_back(make_conversion_step(t, slots_[source].storage, wanted, source, converted));
+  return converted;
+}
+
+int CudaEngine::output_slot(const Tensor* t, DataType storage) {
+  slots_.push_back(Slot{t, storage, Slot::Kind::kActivation});
+  return static_cast<int>(slots_.size() - 1);
+}
+
+void CudaEngine::add_layer_step(size_t record) {
+  const LayerRecord& rec = net_.layers[record];
+  Step step = make_layer_step(net_.model, rec);
+  step.record = static_cast<int>(record);
+  cuda::Layer& layer = *step.layer;
+  for (size_t i = 0; i < step.spec.inputs.size(); ++i) {
+    const Tensor* t = step.spec.inputs[i];
+    if (!t) {
+      step.inputs.push_back(-1);
+      continue;
+    }
+    const bool taken = t->is_constant() && layer.takes_constant(i);
+    step.inputs.push_back(input_slot(t, layer.input_storage(i, t->dtype()), taken));
+    if (t->is_constant()) step.constant_values.push_back(&constants_.at(t));
+    else step.constant_values.push_back(nullptr);
+  }
+  for (size_t j = 0; j < step.spec.outputs.size(); ++j) {
+    const Tensor* t = step.spec.outputs[j];
+    step.outputs.push_back(t ? output_slot(t, layer.output_storage(j, t->dtype())) : -1);
+  }
+  cudaStream_t stream = nullptr;
+  layer.load(cuda::LoadContext{step.spec, *weights_, stream});
+  cuda::check_cuda(cudaStreamSynchronize(stream), step.spec.describe() + ": loading weights");
+  steps_.push_back(std::move(step));
+}
+
+// Graph outputs: the slot in the model's dtype becomes the user's binding; a layer that
+// stored it otherwise gets a conversion into the binding.
+void CudaEngine::finish_graph_outputs() {
+  for (const TensorPtr& out : net_.model.graph->outputs) {
+    const Tensor* t = out.get();
+    if (int s = slot_for(t, t->dtype()); s >= 0 && slots_[s].kind == Slot::Kind::kActivation) {
+      slots_[s].kind = Slot::Kind::kOutput;
+      continue;
+    }
+    int source = -1;
+    for (size_t i = 0; i < slots_.size() && source < 0; ++i) {
+      if (slots_[i].tensor == t) source = static_cast<int>(i);
+    }
+    if (source < 0) {
+      throw Error("graph output '" + t->name + "' is computed on the host or is a constant; the GPU engine cannot bind it");
+    }
+    slots_.push_back(Slot{t, t->dtype(), Slot::Kind::kOutput});
+    steps_.push_back(make_conversion_step(t, slots_[source].storage, t->dtype(), source,
+                                          static_cast<int>(slots_.size() - 1)));
+  }
+}
+
+std::unique_ptr<CudaContext> CudaEngine::create_context() {
+  return std::unique_ptr<CudaContext>(new CudaContext(*this));
+}
+
+std::vector<std::string> CudaEngine::describe_layers() const {
+  std::vector<std::string> lines;
+  for (const Step& s : steps_) lines.push_back(describe_step(s, net_));
+  return lines;
+}
+
+}  // namespace graft::engine
