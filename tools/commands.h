@@ -12,6 +12,7 @@ Run add_inspect_command(CLI::App& app);
 Run add_convert_command(CLI::App& app);
 Run add_conformance_command(CLI::App& app);
 Run add_run_command(CLI::App& app);
+Run add_build_command(CLI::App& app);
 Run add_sanitize_command(CLI::App& app);
 Run add_plugins_command(CLI::App& app);
 Run add_edit_command(CLI::App& app);

@@ -18,6 +18,8 @@ constexpr const char* kDescription =
     "  graft convert model.onnx -o out.onnx --external-data out.weights\n"
     "  graft conformance /usr/share/libonnx-testdata/data\n"
     "  graft run model.onnx --inputs inputs.npz --save-outputs out/\n"
+    "  graft build model.onnx -o model.plan --fp16 --shapes x:8x3x224x224\n"
+    "  graft run model.plan --iterations 100 --cuda-graph --compare-to cpu\n"
     "  graft plugins list --plugins libacme_plugins.so\n"
     "  graft edit model.onnx -o out.onnx --rename-node conv1=stem --script edits.txt\n"
     "  graft rewrite model.onnx -o out.onnx --rules rules.txt\n"
@@ -39,6 +41,7 @@ int main(int argc, char** argv) {
   add(graft::tools::add_inspect_command);
   add(graft::tools::add_convert_command);
   add(graft::tools::add_conformance_command);
+  add(graft::tools::add_build_command);
   add(graft::tools::add_run_command);
   add(graft::tools::add_sanitize_command);
   add(graft::tools::add_edit_command);

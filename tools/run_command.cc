@@ -8,6 +8,12 @@
 #include <set>
 
 #include "engine/cpu_executor.h"
+#include "engine/gpu_backend.h"
+#include "engine/plan_file.h"
+#include "folding/sanitize.h"
+#include "surgeon/clone.h"
+#include "tools/engine_flags.h"
+#include "tools/run_timing.h"
 #include "engine/npy.h"
 #include "engine/random_inputs.h"
 #include "engine/tensor_io.h"
@@ -25,11 +31,20 @@ constexpr size_t kFirstValues = 6;
 
 struct RunFlags {
   std::string model;
-  std::string backend = "cpu";
+  std::string backend;  // default: the plan's device, cpu for an .onnx
+  std::string precision = "fp32";
   std::string inputs;
   uint64_t seed = 0;
   std::string input_shapes;
   std::string save_outputs;
+  int iterations = 0;  // 0: one run, untimed on the CPU; 10 on CUDA
+  int warmup = 2;
+  double duration = 0;
+  bool cuda_graph = false;
+  int streams = 1;
+  bool dump_profile = false;
+  std::string compare_to;
+  double rtol = -1, atol = -1;  // negative: by precision
   bool json = false;
 };
 
@@ -140,7 +155,15 @@ std::string dtype_text(const cpu::Value& v) {
   return "none";
 }
 
-std::vector<InputInfo> make_inputs(const Model& model, const engine::CpuExecutor& exec, const RunFlags& flags) {
+std::vector<TensorPtr> required_inputs(const Model& model) {
+  std::vector<TensorPtr> out;
+  for (const TensorPtr& in : model.graph->inputs) {
+    if (!in->is_constant()) out.push_back(in);
+  }
+  return out;
+}
+
+std::vector<InputInfo> make_inputs(const Model& model, const RunFlags& flags) {
   std::vector<InputInfo> out;
   if (!flags.inputs.empty()) {
     if (!flags.input_shapes.empty()) {
@@ -152,25 +175,25 @@ std::vector<InputInfo> make_inputs(const Model& model, const engine::CpuExecutor
     return out;
   }
   const engine::ShapeOverrides shapes = engine::parse_input_shapes(flags.input_shapes);
-  for (auto& [name, t] : engine::random_inputs(exec.required_inputs(), flags.seed, shapes)) {
+  for (auto& [name, t] : engine::random_inputs(required_inputs(model), flags.seed, shapes)) {
     out.push_back({name, cpu::Value::of(std::move(t)), "random"});
   }
   return out;
 }
 
 // Inputs whose random values got a default (1) for a symbolic or unknown dim, "x, mask".
-std::string guessed_dims(const engine::CpuExecutor& exec, const RunFlags& flags) {
+std::string guessed_dims(const std::vector<TensorPtr>& required, const RunFlags& flags) {
   if (!flags.inputs.empty()) return "";
   const engine::ShapeOverrides shapes = engine::parse_input_shapes(flags.input_shapes);
   std::set<std::string> bound;  // symbols that a given shape sets
-  for (const TensorPtr& t : exec.required_inputs()) {
+  for (const TensorPtr& t : required) {
     if (!shapes.count(t->name) || !t->type.shape.has_rank()) continue;
     for (const Dim& d : t->type.shape.dims()) {
       if (d.is_symbolic()) bound.insert(d.param);
     }
   }
   std::string names;
-  for (const TensorPtr& t : exec.required_inputs()) {
+  for (const TensorPtr& t : required) {
     if (shapes.count(t->name) || !t->type.shape.has_rank()) continue;
     for (const Dim& d : t->type.shape.dims()) {
       if (!d.is_fixed() && !(d.is_symbolic() && bound.count(d.param))) {
@@ -252,54 +275,202 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
   }
 }
 
+// What `graft run` runs on: the CPU engine, or a GPU engine from a plan or built here.
+struct RunTarget {
+  Model model;
+  engine::Device device = engine::Device::kCpu;
+  cuda::Precision precision = cuda::Precision::kFP32;
+  std::unique_ptr<engine::CpuExecutor> cpu;
+  std::unique_ptr<engine::GpuRunner> gpu;
+
+  std::vector<engine::NamedValue> run(const std::vector<engine::NamedValue>& feed) const {
+    return gpu ? gpu->run(feed) : cpu->run(feed);
+  }
+
+  engine::BenchResult time(const std::vector<engine::NamedValue>& feed, const RunFlags& f) const {
+    engine::BenchOptions o;
+    o.iterations = f.iterations > 0 ? f.iterations : (gpu ? 10 : 1);
+    o.warmup = f.warmup;
+    o.duration_s = f.duration;
+    o.cuda_graph = f.cuda_graph;
+    o.streams = f.streams;
+    o.profile = f.dump_profile;
+    if (gpu) return gpu->benchmark(feed, o);
+    if (f.cuda_graph || f.streams != 1 || f.dump_profile) {
+      throw Error("--cuda-graph, --streams and --dump-profile need the cuda backend");
+    }
+    engine::BenchResult r;
+    const bool timed = f.iterations > 0 || f.duration > 0;
+    for (int i = 0; timed && i < o.warmup; ++i) cpu->run(feed);
+    const auto begin = std::chrono::steady_clock::now();
+    for (int i = 0;; ++i) {
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+      if (i >= o.iterations && elapsed >= o.duration_s) break;
+      const auto t0 = std::chrono::steady_clock::now();
+      cpu->run(feed);
+      r.latency_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+    r.throughput = r.wall_s > 0 ? r.latency_ms.size() / r.wall_s : 0;
+    return r;
+  }
+};
+
+RunTarget open_target(const RunFlags& f) {
+  RunTarget t;
+  const bool plan = engine::looks_like_plan(f.model);
+  std::optional<engine::Device> wanted;
+  if (!f.backend.empty()) wanted = device_of(f.backend, "--backend");
+  engine::Network net;
+  if (plan) {
+    const engine::GpuBackend* gpu = engine::gpu_backend();
+    net = engine::read_plan_file(f.model, gpu ? gpu->target() : engine::PlanTarget{});
+    if (wanted == engine::Device::kCuda && net.device == engine::Device::kCpu) {
+      throw Error("--backend cuda: " + f.model + " is a cpu plan; build a cuda one with graft build");
+    }
+    t.device = wanted.value_or(net.device);
+    t.precision = net.precision;
+    t.model = net.model;
+  } else {
+    t.device = wanted.value_or(engine::Device::kCpu);
+    t.model = importer::load_model(f.model);
+  }
+  if (t.device == engine::Device::kCpu) {
+    t.cpu = std::make_unique<engine::CpuExecutor>(t.model);
+    return t;
+  }
+  const engine::GpuBackend& gpu = require_gpu_backend();
+  if (!plan) {
+    const auto precision = cuda::precision_from_name(f.precision);
+    if (!precision) throw Error("--precision " + f.precision + ": expected fp32, tf32 or fp16");
+    t.precision = *precision;
+    Model built = t.model;  // the CPU reference keeps the original graph
+    built.graph = clone(*t.model.graph);
+    folding::sanitize(built);
+    engine::BuildOptions options;
+    options.precision = t.precision;
+    const engine::ShapeOverrides shapes = engine::parse_input_shapes(f.input_shapes);
+    if (!shapes.empty()) {
+      engine::Profile p;
+      for (const auto& [name, dims] : shapes) p.min[name] = p.opt[name] = p.max[name] = dims;
+      options.profiles = {p};
+    }
+    net = gpu.build(built, options).network;
+  }
+  t.gpu = gpu.open(net);
+  return t;
+}
+
+// Default tolerances of --compare-to by precision: FP32 kernels differ from the CPU's in
+// summation order only; TF32 keeps 10 mantissa bits; FP16 stores 10 bits.
+std::pair<double, double> tolerances(const RunTarget& t, const RunFlags& f) {
+  double rtol = 1e-4, atol = 1e-5;
+  if (t.precision == cuda::Precision::kTF32) rtol = 1e-2, atol = 1e-3;
+  if (t.precision == cuda::Precision::kFP16) rtol = 2e-2, atol = 2e-2;
+  return {f.rtol >= 0 ? f.rtol : rtol, f.atol >= 0 ? f.atol : atol};
+}
+
+std::vector<Comparison> compare_with(const RunTarget& t, const std::vector<engine::NamedValue>& feed,
+                                     const std::vector<engine::NamedValue>& outputs, const RunFlags& f) {
+  if (f.compare_to != "cpu") throw Error("--compare-to " + f.compare_to + ": only cpu is supported");
+  const auto [rtol, atol] = tolerances(t, f);
+  return compare_outputs(outputs, engine::CpuExecutor(t.model).run(feed), rtol, atol);
+}
+
+bool all_pass(const std::vector<Comparison>& cs) {
+  for (const Comparison& c : cs) {
+    if (!c.pass) return false;
+  }
+  return true;
+}
+
+void print_comparisons(const std::vector<Comparison>& cs, const RunFlags& f) {
+  std::printf("  compared with %s:\n", f.compare_to.c_str());
+  for (const Comparison& c : cs) {
+    if (!c.problem.empty()) {
+      std::printf("    %s: FAIL (%s)\n", c.name.c_str(), c.problem.c_str());
+      continue;
+    }
+    std::printf("    %s: %s (max abs error %.3g, max rel error %.3g)\n", c.name.c_str(), c.pass ? "PASS" : "FAIL",
+                c.max_abs, c.max_rel);
+  }
+}
+
+nlohmann::json comparison_json(const std::vector<Comparison>& cs, const RunFlags& f) {
+  nlohmann::json j = {{"reference", f.compare_to}, {"pass", all_pass(cs)}};
+  nlohmann::json outs = nlohmann::json::array();
+  for (const Comparison& c : cs) {
+    outs.push_back({{"name", c.name}, {"pass", c.pass}, {"max_abs", c.max_abs}, {"max_rel", c.max_rel}});
+    if (!c.problem.empty()) outs.back()["problem"] = c.problem;
+  }
+  j["outputs"] = outs;
+  return j;
+}
+
 }  // namespace
 
 Run add_run_command(CLI::App& app) {
   auto flags = std::make_shared<RunFlags>();
   CLI::App* cmd = app.add_subcommand(
       "run",
-      "Run a model with given or seeded random inputs and summarize each output: shape, type,\n"
-      "min/max/mean and the first values. Inputs come from --inputs: a folder of NAME.npy files\n"
-      "(NAME: the input's name, or that name with characters other than [A-Za-z0-9._-] as '_'),\n"
-      "a .npz (np.savez(x=...) or np.savez_compressed), a .npy for a one-input model, or\n"
-      "TensorProto files input_0.pb, input_1.pb, ... in graph-input order (ONNX test data).\n"
-      "Without --inputs, random values from --seed: floats uniform in [-1, 1), integers in\n"
-      "[0, 9], uint8 in [0, 255], bool 50/50; symbolic dims are 1 unless --input-shapes sets them.\n\n"
+      "Run a model (.onnx) or an engine plan (.plan from graft build) with given or seeded random\n"
+      "inputs and summarize each output: shape, type, min/max/mean and the first values. Inputs\n"
+      "come from --inputs: a folder of NAME.npy files (NAME: the input's name, or that name with\n"
+      "characters other than [A-Za-z0-9._-] as '_'), a .npz (np.savez(x=...) or\n"
+      "np.savez_compressed), a .npy for a one-input model, or TensorProto files input_0.pb,\n"
+      "input_1.pb, ... in graph-input order (ONNX test data). Without --inputs, random values\n"
+      "from --seed: floats uniform in [-1, 1), integers in [0, 9], uint8 in [0, 255], bool 50/50;\n"
+      "symbolic dims are 1 unless --input-shapes sets them.\n"
+      "On CUDA (a cuda plan, or --backend cuda) it also times the engine as trtexec does:\n"
+      "throughput, latency and GPU compute time percentiles, H2D and D2H copies.\n\n"
       "Examples:\n"
-      "  graft run model.onnx                                   random inputs, seed 0\n"
+      "  graft run model.onnx                                   CPU engine, random inputs, seed 0\n"
       "  graft run model.onnx --seed 7 --input-shapes x:4x3x224x224\n"
       "  graft run model.onnx --inputs inputs.npz --save-outputs out/\n"
       "  graft run model.onnx --inputs test_data_set_0/ --json\n"
-      "  graft run model.onnx --inputs data/ --save-outputs out/    writes out/NAME.pb and out/NAME.npy");
-  cmd->add_option("model", flags->model, "ONNX model file")->required()->check(existing_file_check);
-  cmd->add_option("--backend", flags->backend, "Engine to run on; 'cpu' (the default) is the only one so far");
+      "  graft run model.plan --iterations 100 --cuda-graph --compare-to cpu\n"
+      "  graft run model.plan --duration 5 --streams 2 --dump-profile\n"
+      "  graft run model.onnx --backend cuda --precision fp16 --compare-to cpu");
+  cmd->add_option("model", flags->model, "ONNX model or plan file")->required()->check(existing_file_check);
+  cmd->add_option("--backend", flags->backend, "cpu or cuda (default: the plan's device; cpu for an .onnx)");
+  cmd->add_option("--precision", flags->precision, "fp32, tf32 or fp16, when --backend cuda builds an .onnx");
   cmd->add_option("--inputs", flags->inputs, "A .npz, .npy or .pb file, or a folder of .npy / .pb files");
   cmd->add_option("--seed", flags->seed, "Seed for random inputs (default 0)");
   cmd->add_option("--input-shapes", flags->input_shapes,
                   "Shapes of random inputs, NAME:DIMS,...; like x:1x3x224x224,mask:1x128 (a scalar: sr:)");
   cmd->add_option("--save-outputs", flags->save_outputs, "Write each output to DIR/NAME.pb and DIR/NAME.npy");
+  cmd->add_option("--iterations", flags->iterations, "Timed runs (default: 10 on CUDA; one untimed run on the CPU)");
+  cmd->add_option("--warmup", flags->warmup, "Untimed runs first (default 2)");
+  cmd->add_option("--duration", flags->duration, "Time for at least S seconds");
+  cmd->add_flag("--cuda-graph", flags->cuda_graph, "Capture the engine in a CUDA graph and replay it");
+  cmd->add_option("--streams", flags->streams, "Execution contexts running side by side, one stream each");
+  cmd->add_flag("--dump-profile", flags->dump_profile, "Per-layer GPU times of one run");
+  cmd->add_option("--compare-to", flags->compare_to, "cpu: check every output against the CPU engine");
+  cmd->add_option("--rtol", flags->rtol, "Relative tolerance of --compare-to (default by precision)");
+  cmd->add_option("--atol", flags->atol, "Absolute tolerance of --compare-to (default by precision)");
   cmd->add_flag("--json", flags->json, "Print JSON instead of a table");
   return [flags] {
-    if (flags->backend != "cpu") {
-      throw Error("unknown backend '" + flags->backend + "': 'cpu' is the only backend so far");
-    }
-    Model model = importer::load_model(flags->model);
-    const engine::CpuExecutor exec(model);
-    std::vector<InputInfo> inputs = make_inputs(model, exec, *flags);
+    RunTarget target = open_target(*flags);
+    const Model& model = target.model;
+    std::vector<InputInfo> inputs = make_inputs(model, *flags);
     std::vector<engine::NamedValue> feed;
     for (const InputInfo& in : inputs) feed.push_back({in.name, in.value});
 
-    const auto start = std::chrono::steady_clock::now();
     std::vector<engine::NamedValue> outputs;
+    engine::BenchResult bench;
     try {
-      outputs = exec.run(feed);
+      outputs = target.run(feed);
+      bench = target.time(feed, *flags);
     } catch (const Error& e) {
-      const std::string guessed = guessed_dims(exec, *flags);
+      const std::string guessed = guessed_dims(required_inputs(model), *flags);
       if (guessed.empty()) throw;
       throw Error(std::string(e.what()) + " (random inputs took 1 for the unset dims of " + guessed +
                   "; set them with --input-shapes)");
     }
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    const double ms = percentiles_of(bench.latency_ms).median;
+    std::vector<Comparison> comparisons;
+    if (!flags->compare_to.empty()) comparisons = compare_with(target, feed, outputs, *flags);
+    const std::string backend = engine::device_name(target.device);
 
     std::vector<SavedOutput> saved;
     if (!flags->save_outputs.empty()) saved = save_outputs(flags->save_outputs, outputs);
@@ -316,14 +487,16 @@ Run add_run_command(CLI::App& app) {
         if (!saved.empty()) j["files"] = saved[i].files;
         out_json.push_back(j);
       }
-      nlohmann::json j = {{"model", flags->model}, {"backend", flags->backend}, {"milliseconds", ms},
+      nlohmann::json j = {{"model", flags->model}, {"backend", backend}, {"milliseconds", ms},
                           {"inputs", in_json},     {"outputs", out_json}};
       if (flags->inputs.empty()) j["seed"] = flags->seed;
+      if (bench.latency_ms.size() > 1 || !bench.compute_ms.empty()) j["timing"] = bench_json(bench);
+      if (!comparisons.empty()) j["comparison"] = comparison_json(comparisons, *flags);
       std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-      return 0;
+      return all_pass(comparisons) ? 0 : 1;
     }
 
-    std::printf("%s: ran on %s in %.3f ms\n", flags->model.c_str(), flags->backend.c_str(), ms);
+    std::printf("%s: ran on %s in %.3f ms\n", flags->model.c_str(), backend.c_str(), ms);
     if (flags->inputs.empty()) {
       std::printf("  inputs (%zu, random, seed %llu):\n", inputs.size(), static_cast<unsigned long long>(flags->seed));
     } else {
@@ -362,7 +535,9 @@ Run add_run_command(CLI::App& app) {
         if (!saved[i].note.empty()) std::printf("    %s: %s\n", outputs[i].name.c_str(), saved[i].note.c_str());
       }
     }
-    return 0;
+    if (bench.latency_ms.size() > 1 || !bench.compute_ms.empty()) print_bench(bench);
+    if (!comparisons.empty()) print_comparisons(comparisons, *flags);
+    return all_pass(comparisons) ? 0 : 1;
   };
 }
 
