@@ -1,5 +1,9 @@
 #include "engine/conformance.h"
 
+#include <functional>
+
+#include "engine/gpu_backend.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -137,15 +141,42 @@ cpu::Value read_test_value(const std::string& path, const ValueType& type) {
   return v;
 }
 
-void run_data_set(const Model& model, const CpuExecutor& exec, const fs::path& set, const Tolerance& tol,
-                  CaseResult& r) {
+std::vector<NamedValue> read_inputs_of(const Model& model, const fs::path& set) {
   std::vector<NamedValue> inputs;
   const std::vector<std::string> input_files = numbered(set, "input_");
   const auto& graph_inputs = model.graph->inputs;
   for (size_t i = 0; i < input_files.size() && i < graph_inputs.size(); ++i) {
     inputs.push_back({graph_inputs[i]->name, read_test_value(input_files[i], graph_inputs[i]->type)});
   }
-  std::vector<NamedValue> outputs = exec.run(inputs);
+  return inputs;
+}
+
+using ModelRunner = std::function<std::vector<NamedValue>(const std::vector<NamedValue>&)>;
+
+// The GPU engine, built for the first data set's input dims (one fixed profile).
+ModelRunner gpu_runner(const Model& model, const std::vector<NamedValue>& first_inputs) {
+  const GpuBackend* gpu = gpu_backend();
+  if (!gpu) throw Error("this graft was built without CUDA");
+  BuildOptions options;
+  options.autotune = false;
+  Profile p;
+  for (const NamedValue& in : first_inputs) {
+    if (in.value.is_tensor()) p.min[in.name] = p.opt[in.name] = p.max[in.name] = in.value.tensor.dims();
+  }
+  options.profiles = {p};
+  std::shared_ptr<GpuRunner> runner = gpu->open(gpu->build(model, options).network);
+  return [runner](const std::vector<NamedValue>& inputs) { return runner->run(inputs); };
+}
+
+ModelRunner make_runner(const Model& model, Device device, const fs::path& first_set) {
+  if (device == Device::kCuda) return gpu_runner(model, read_inputs_of(model, first_set));
+  auto exec = std::make_shared<CpuExecutor>(model);
+  return [exec](const std::vector<NamedValue>& inputs) { return exec->run(inputs); };
+}
+
+void run_data_set(const Model& model, const ModelRunner& run, const fs::path& set, const Tolerance& tol,
+                  CaseResult& r) {
+  std::vector<NamedValue> outputs = run(read_inputs_of(model, set));
   const std::vector<std::string> output_files = numbered(set, "output_");
   for (size_t i = 0; i < output_files.size() && i < outputs.size(); ++i) {
     cpu::Value want = read_test_value(output_files[i], model.graph->outputs[i]->type);
@@ -161,15 +192,15 @@ void run_data_set(const Model& model, const CpuExecutor& exec, const fs::path& s
 
 }  // namespace
 
-CaseResult run_case(const std::string& case_dir, const Tolerance& tol) {
+CaseResult run_case(const std::string& case_dir, const Tolerance& tol, Device device) {
   CaseResult r;
   r.name = fs::path(case_dir).filename().string();
   const auto start = std::chrono::steady_clock::now();
   try {
     Model model = importer::load_model(case_dir + "/model.onnx");
-    std::unique_ptr<CpuExecutor> exec;
+    ModelRunner run;
     try {
-      exec = std::make_unique<CpuExecutor>(model);
+      run = make_runner(model, device, fs::path(case_dir) / "test_data_set_0");
     } catch (const Error& e) {
       r.status = CaseResult::Status::kUnsupported;
       r.detail = e.what();
@@ -177,7 +208,7 @@ CaseResult run_case(const std::string& case_dir, const Tolerance& tol) {
     }
     r.status = CaseResult::Status::kPass;
     for (int k = 0; fs::exists(fs::path(case_dir) / ("test_data_set_" + std::to_string(k))); ++k) {
-      run_data_set(model, *exec, fs::path(case_dir) / ("test_data_set_" + std::to_string(k)), tol, r);
+      run_data_set(model, run, fs::path(case_dir) / ("test_data_set_" + std::to_string(k)), tol, r);
     }
   } catch (const std::exception& e) {
     r.status = CaseResult::Status::kError;

@@ -1,9 +1,10 @@
 #pragma once
 // Runs ONNX backend test cases (model.onnx + test_data_set_*/input_*.pb, output_*.pb) on
-// the CPU engine and compares with the expected outputs at the ONNX backend tolerances.
+// the CPU or GPU engine and compares with the expected outputs at the ONNX backend tolerances.
 #include <string>
 #include <vector>
 
+#include "engine/network.h"
 #include "kernels/cpu/host_tensor.h"
 
 namespace graft::engine {
@@ -27,7 +28,9 @@ std::string status_name(CaseResult::Status s);  // "pass", "fail", "unsupported"
 
 // Case folders under `dir` (any folder holding model.onnx and test_data_set_*), sorted.
 std::vector<std::string> find_cases(const std::string& dir);
-CaseResult run_case(const std::string& case_dir, const Tolerance& tol = {});
+// On the CPU engine, or on the GPU engine (built per case; a build that names nodes the GPU
+// cannot run makes the case "unsupported").
+CaseResult run_case(const std::string& case_dir, const Tolerance& tol = {}, Device device = Device::kCpu);
 
 struct Comparison {
   bool ok = true;

@@ -7,6 +7,7 @@
 #include "engine/conformance.h"
 #include "surgeon/error.h"
 #include "tools/commands.h"
+#include "tools/engine_flags.h"
 
 namespace graft::tools {
 namespace {
@@ -17,6 +18,7 @@ struct ConformanceFlags {
   std::string markdown;
   bool json = false;
   bool quiet = false;
+  std::string backend = "cpu";
   engine::Tolerance tol;
 };
 
@@ -40,14 +42,16 @@ Run add_conformance_command(CLI::App& app) {
   auto flags = std::make_shared<ConformanceFlags>();
   CLI::App* cmd = app.add_subcommand(
       "conformance",
-      "Run ONNX backend test cases (model.onnx + test_data_set_*) on the CPU engine and compare\n"
+      "Run ONNX backend test cases (model.onnx + test_data_set_*) on the CPU or GPU engine and compare\n"
       "with the expected outputs (rtol 1e-3, atol 1e-7 unless given).\n\n"
       "Examples:\n"
       "  graft conformance /usr/share/libonnx-testdata/data\n"
       "  graft conformance /usr/share/libonnx-testdata/data/node --filter 'test_conv.*'\n"
-      "  graft conformance DIR --json > results.json");
+      "  graft conformance DIR --json > results.json\n"
+      "  graft conformance DIR --backend cuda --markdown gpu.md");
   cmd->add_option("dir", flags->dir, "Folder searched recursively for test cases")->required()->check(CLI::ExistingDirectory);
   cmd->add_option("--filter", flags->filter, "Only cases whose folder name matches this regular expression");
+  cmd->add_option("--backend", flags->backend, "cpu (default) or cuda: the GPU engine, built per case in FP32");
   cmd->add_option("--rtol", flags->tol.rtol, "Relative tolerance (default 1e-3)");
   cmd->add_option("--atol", flags->tol.atol, "Absolute tolerance (default 1e-7)");
   cmd->add_option("--markdown", flags->markdown, "Also write the table as Markdown to this file");
@@ -69,7 +73,7 @@ Run add_conformance_command(CLI::App& app) {
     std::vector<engine::CaseResult> results;
     size_t passed = 0, failed = 0, skipped = 0;
     for (const std::string& c : cases) {
-      engine::CaseResult r = engine::run_case(c, flags->tol);
+      engine::CaseResult r = engine::run_case(c, flags->tol, device_of(flags->backend, "--backend"));
       if (r.status == engine::CaseResult::Status::kPass) ++passed;
       if (r.status == engine::CaseResult::Status::kUnsupported) ++skipped;
       if (r.status == engine::CaseResult::Status::kFail || r.status == engine::CaseResult::Status::kError) ++failed;
