@@ -7,6 +7,7 @@
 #include "engine/gpu_test_util.h"
 #include "engine/random_inputs.h"
 #include "surgeon/error.h"
+#include "importer/onnx_model.h"
 #include "surgeon/run_test_util.h"
 
 namespace graft::engine {
@@ -184,6 +185,27 @@ TEST(CudaEngine, WrongInputDtypeNamesTheInput) {
   cpu::HostTensor wrong(DataType::kInt64, {1, 3, 4, 4});
   const std::string err = error_of([&] { runner->run({{"x", cpu::Value::of(wrong)}}); });
   EXPECT_NE(err.find("input 'x': expected float32, got int64[1, 3, 4, 4]"), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace graft::engine
+
+namespace graft::engine {
+namespace {
+
+// testdata/plugins/deform_conv2d.onnx: a graft::DeformConv2d node (EDVR's custom op) runs
+// through the built-in plugin's CUDA implementation inside the engine, and a plan keeps it.
+TEST(CudaEngine, CustomOpRunsThroughItsPlugin) {
+  GRAFT_REQUIRE_GPU();
+  const Model m = importer::load_model("testdata/plugins/deform_conv2d.onnx");
+  const BuildResult built = gpu_backend()->build(m, BuildOptions{});
+  bool via_plugin = false;
+  for (const std::string& l : built.layers) via_plugin |= l.find("plugin graft::DeformConv2d v1 (built-in)") != std::string::npos;
+  EXPECT_TRUE(via_plugin) << ::testing::PrintToString(built.layers);
+  testing::GpuCheck check;
+  check.rtol = 1e-4;
+  check.atol = 1e-4;
+  testing::expect_gpu_matches_cpu(m, 5, check);
 }
 
 }  // namespace

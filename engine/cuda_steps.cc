@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/plugin_layer.h"
 #include "kernels/cuda/convert.h"
 #include "surgeon/error.h"
 
@@ -71,7 +72,7 @@ CudaEngine::Step make_layer_step(const Model& model, const LayerRecord& record) 
   CudaEngine::Step step;
   step.spec = make_layer_spec(model, nodes, record.precision);
   const Node& main = step.spec.main();
-  const cuda::LayerDef* def = cuda::find_layer(main.domain, main.op_type, step.spec.opsets.front());
+  const cuda::LayerDef* def = layer_def_for(main, step.spec.opsets.front());
   if (!def) throw Error(main.describe() + ": no GPU layer for this op");
   try {
     step.layer = def->make(step.spec);

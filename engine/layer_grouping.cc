@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "engine/cuda_steps.h"
+#include "engine/plugin_layer.h"
 #include "surgeon/error.h"
 
 namespace graft::engine {
@@ -63,7 +64,7 @@ class Grouping {
   // Creates the layer to learn whether it takes the group and the precision; on a refusal
   // of a fused group, tries it shorter.
   void add_group(const Node& node) {
-    const cuda::LayerDef* def = cuda::find_layer(node.domain, node.op_type, model_.opset(node.domain));
+    const cuda::LayerDef* def = layer_def_for(node, model_.opset(node.domain));
     if (!def) {
       const std::string domain = node.domain.empty() ? "ai.onnx" : node.domain;
       unsupported_.push_back(node.describe() + ": no GPU layer for " + domain + " " + node.op_type + " (opset " +
