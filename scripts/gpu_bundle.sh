@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds test binaries here and bundles them into .gpu/ for the lent GPU machine.
 #
-#   scripts/gpu_bundle.sh [--with-conformance] [--strip] [--no-build] [TARGET...]
+#   scripts/gpu_bundle.sh [--with-conformance] [--strip] [--compress] [--no-build] [TARGET...]
 #
 # TARGET defaults to every cc_test of the repo (bazel query 'kind(cc_test, //...)', so new
 # GPU tests are picked up on their own) plus //tools:graft when that target exists.
@@ -17,6 +17,8 @@
 #   .gpu/onnx-testdata/         only with --with-conformance: /usr/share/libonnx-testdata/data
 #                               (the GPU machine has no libonnx-testdata)
 # GPU_BUNDLE_DIR=.gpu-foo bundles into .gpu-foo/ instead (for work side by side).
+# --compress: binaries and libraries as .xz, conformance data as onnx-testdata.tar.xz (a
+# fifth of the size; gpu_run_tests.sh unpacks them first).
 # Then on the device: run with carry [".gpu"] and command `bash scripts/gpu_run_tests.sh`.
 set -euo pipefail
 
@@ -30,12 +32,14 @@ CONFORMANCE_SRC=/usr/share/libonnx-testdata/data
 with_conformance=0
 do_strip=0
 do_build=1
+do_compress=0
 targets=()
 for arg in "$@"; do
   case "$arg" in
     --with-conformance) with_conformance=1 ;;
     --strip) do_strip=1 ;;
     --no-build) do_build=0 ;;
+    --compress) do_compress=1 ;;
     -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "gpu_bundle: unknown option $arg (Bazel flags go in BAZEL_FLAGS)" >&2; exit 2 ;;
     *) targets+=("$arg") ;;
@@ -96,7 +100,7 @@ mapfile -t exec_paths < <(bazel cquery "${bazel_flags[@]}" "set(${targets[*]})" 
   --starlark:expr='str(target.label) + " " + (target.files_to_run.executable.path if target.files_to_run.executable else "")' 2>/dev/null)
 
 # ---- copy binaries ------------------------------------------------------------------------
-rm -rf "${GPU_DIR:?}/bin" "${GPU_DIR:?}/lib" "${GPU_DIR:?}/onnx-testdata" "${GPU_DIR:?}/tests.txt" "${GPU_DIR:?}/MANIFEST"
+rm -rf "${GPU_DIR:?}/bin" "${GPU_DIR:?}/lib" "${GPU_DIR:?}/onnx-testdata" "${GPU_DIR:?}/onnx-testdata.tar.xz" "${GPU_DIR:?}/tests.txt" "${GPU_DIR:?}/MANIFEST"
 mkdir -p "$GPU_DIR/bin" "$GPU_DIR/lib"
 {
   echo "# made by scripts/gpu_bundle.sh on $(date -u +%Y-%m-%dT%H:%M:%SZ) at $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD 2>/dev/null || echo ' (dirty tree)')"
@@ -157,13 +161,22 @@ if [[ $with_conformance -eq 1 ]]; then
   [[ -d "$CONFORMANCE_SRC" ]] || { echo "gpu_bundle: $CONFORMANCE_SRC missing here" >&2; exit 1; }
   need=$(du -sb "$CONFORMANCE_SRC" | cut -f1)
   have=$(( $(du -sb "$GPU_DIR" | cut -f1) + $(tree_bytes) ))
-  if (( have + need > CARRY_LIMIT * 95 / 100 )); then
+  if (( do_compress == 0 && have + need > CARRY_LIMIT * 95 / 100 )); then
     echo "gpu_bundle: conformance data ($((need >> 20)) MiB) would take the carry past 95% of 64 MiB" \
          "(already $((have >> 20)) MiB); not copied" >&2
     exit 1
   fi
-  cp -rL "$CONFORMANCE_SRC" "$GPU_DIR/onnx-testdata"
-  echo "gpu_bundle: conformance data copied ($((need >> 20)) MiB) to $G/onnx-testdata"
+  if [[ $do_compress -eq 1 ]]; then
+    tar -C "$(dirname "$CONFORMANCE_SRC")" -cf - "$(basename "$CONFORMANCE_SRC")" | xz -T2 -6 > "$GPU_DIR/onnx-testdata.tar.xz"
+    echo "gpu_bundle: conformance data packed to $G/onnx-testdata.tar.xz"
+  else
+    cp -rL "$CONFORMANCE_SRC" "$GPU_DIR/onnx-testdata"
+    echo "gpu_bundle: conformance data copied ($((need >> 20)) MiB) to $G/onnx-testdata"
+  fi
+fi
+if [[ $do_compress -eq 1 ]]; then
+  find "$GPU_DIR/bin" "$GPU_DIR/lib" -type f ! -name '*.xz' -print0 | xargs -0 -r xz -T2 -6
+  echo "gpu_bundle: binaries and libraries compressed (.xz)"
 fi
 
 # ---- summary ------------------------------------------------------------------------------

@@ -28,6 +28,14 @@ if [[ ! -d $G/bin ]]; then
   exit 1
 fi
 
+# A bundle made with --compress: unpack it in place first.
+find "$G/bin" "$G/lib" -name '*.xz' -print0 2>/dev/null | xargs -0 -r xz -d -f -T0
+chmod -R u+x "$G/bin" 2>/dev/null
+if [[ -f $G/onnx-testdata.tar.xz && ! -d $G/onnx-testdata ]]; then
+  mkdir -p "$G/onnx-testdata.tmp" && tar -C "$G/onnx-testdata.tmp" -xJf "$G/onnx-testdata.tar.xz" &&
+    mv "$G/onnx-testdata.tmp/data" "$G/onnx-testdata" && rmdir "$G/onnx-testdata.tmp"
+fi
+
 export LD_LIBRARY_PATH=$ROOT/$G/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 # Not under Bazel: no runfiles tree. Tests fall back to repo-relative paths from the cwd.
 unset TEST_SRCDIR TEST_WORKSPACE RUNFILES_DIR RUNFILES_MANIFEST_FILE JAVA_RUNFILES \
