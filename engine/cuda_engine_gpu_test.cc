@@ -7,6 +7,7 @@
 #include "engine/gpu_test_util.h"
 #include "engine/random_inputs.h"
 #include "surgeon/error.h"
+#include "engine/tensor_io.h"
 #include "importer/onnx_model.h"
 #include "surgeon/run_test_util.h"
 
@@ -44,7 +45,7 @@ Model dynamic_batch_model() {
   g.add_node("Shape", {b}, {s}, "shape");
   g.add_node("Gather", {s, int64_constant(g, "zero", {0}, {})}, {n}, "batch_of");
   g.add_node("Unsqueeze", {n, int64_constant(g, "axes", {0}, {1})}, {nu}, "unsqueeze");
-  g.add_node("Concat", {nu, int64_constant(g, "rest", {-1}, {1})}, {target}, "target");
+  g.add_node("Concat", {nu, int64_constant(g, "rest", {-1}, {1})}, {target}, "target")->set_attr(Attribute::of_int("axis", 0));
   g.add_node("Reshape", {b, target}, {flat}, "flatten");
   g.add_node("Mul", {flat, scale}, {y}, "scale_up");
   g.outputs.push_back(y);
@@ -198,14 +199,22 @@ namespace {
 TEST(CudaEngine, CustomOpRunsThroughItsPlugin) {
   GRAFT_REQUIRE_GPU();
   const Model m = importer::load_model("testdata/plugins/deform_conv2d.onnx");
-  const BuildResult built = gpu_backend()->build(m, BuildOptions{});
+  std::vector<NamedValue> inputs;
+  for (LoadedInput& in : read_inputs("testdata/plugins/deform_conv2d_io.npz", m.graph->inputs)) {
+    inputs.push_back({in.name, std::move(in.value)});
+  }
+  BuildOptions options;
+  Profile fixed;
+  for (const NamedValue& in : inputs) fixed.min[in.name] = fixed.opt[in.name] = fixed.max[in.name] = in.value.tensor.dims();
+  options.profiles = {fixed};
+  const BuildResult built = gpu_backend()->build(m, options);
   bool via_plugin = false;
   for (const std::string& l : built.layers) via_plugin |= l.find("plugin graft::DeformConv2d v1 (built-in)") != std::string::npos;
   EXPECT_TRUE(via_plugin) << ::testing::PrintToString(built.layers);
   testing::GpuCheck check;
   check.rtol = 1e-4;
   check.atol = 1e-4;
-  testing::expect_gpu_matches_cpu(m, 5, check);
+  testing::expect_gpu_matches_cpu(m, inputs, check);
 }
 
 }  // namespace

@@ -81,7 +81,8 @@ class ShapeRun {
     f.type = ValueType::tensor(out_.dtypes.at(t), Shape::of(d->second));
     if (t->data) f.constant = t->data.get();
     const cpu::HostTensor* v = host_value(t);
-    if (v && v->dtype() != DataType::kBool && v->rank() <= 1 && v->numel() <= int64_t(ops::kMaxTrackedElements)) {
+    const bool integer = v && (v->dtype() == DataType::kInt64 || v->dtype() == DataType::kInt32);
+    if (integer && v->rank() <= 1 && v->numel() <= int64_t(ops::kMaxTrackedElements)) {
       std::vector<Dim> elements;
       for (int64_t x : v->to_int64s()) elements.push_back(Dim::fixed(x));
       f.elements = std::move(elements);
