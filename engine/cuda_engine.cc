@@ -146,7 +146,7 @@ void CudaEngine::add_layer_step(size_t record) {
 }
 
 // Graph outputs: the slot in the model's dtype becomes the user's binding; a layer that
-// stored it otherwise gets a conversion into the binding.
+// stored it otherwise, a constant or a host value gets a conversion or copy into it.
 void CudaEngine::finish_graph_outputs() {
   for (const TensorPtr& out : net_.model.graph->outputs) {
     const Tensor* t = out.get();
@@ -158,9 +158,7 @@ void CudaEngine::finish_graph_outputs() {
     for (size_t i = 0; i < slots_.size() && source < 0; ++i) {
       if (slots_[i].tensor == t) source = static_cast<int>(i);
     }
-    if (source < 0) {
-      throw Error("graph output '" + t->name + "' is computed on the host or is a constant; the GPU engine cannot bind it");
-    }
+    if (source < 0) source = input_slot(t, t->dtype(), false);  // a constant or a host value, copied out
     slots_.push_back(Slot{t, t->dtype(), Slot::Kind::kOutput});
     steps_.push_back(make_conversion_step(t, slots_[source].storage, t->dtype(), source,
                                           static_cast<int>(slots_.size() - 1)));

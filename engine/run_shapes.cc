@@ -183,8 +183,10 @@ std::unordered_set<const Node*> find_host_nodes(const Model& model) {
     for (const TensorPtr& in : node->inputs()) inputs_on_host &= !in || in->is_constant() || on_host.count(in.get());
     bool outputs_small = !node->outputs().empty();
     for (const TensorPtr& out : node->outputs()) outputs_small &= !out || small_integer(*out);
-    const bool shape_of = node->op_type == "Shape" || node->op_type == "Size";
-    if (!(shape_of || (inputs_on_host && outputs_small)) || !node->subgraphs().empty()) continue;
+    // Constant nodes too: sanitize turns them into initializers, a model built as it is
+    // keeps them, and their values are known before any run.
+    const bool known = node->op_type == "Shape" || node->op_type == "Size" || node->op_type == "Constant";
+    if (!(known || (inputs_on_host && outputs_small)) || !node->subgraphs().empty()) continue;
     host.insert(node.get());
     for (const TensorPtr& out : node->outputs()) {
       if (out) on_host.insert(out.get());

@@ -20,8 +20,9 @@ struct RunShapes {
   std::unordered_map<const Tensor*, cpu::HostTensor> host_values;   // outputs of host nodes
 };
 
-// Host nodes: Shape and Size, and nodes of small integer or bool results (rank <= 1)
-// whose inputs all are constants or host values. They run on the host per shape set.
+// Host nodes: Shape, Size and Constant, and nodes of small integer or bool results
+// (rank <= 1) whose inputs all are constants or host values. They run on the host per
+// shape set.
 std::unordered_set<const Node*> find_host_nodes(const Model& model);
 
 // `constants` holds the model's constants as host tensors (made once by the caller).
