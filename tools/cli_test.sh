@@ -139,7 +139,7 @@ check "bad --input-shapes fails" run_graft nonzero run "$tiny" --input-shapes x:
 check "bad --input-shapes error" contains "$tmp/err" "dim 1 is fixed at 3"
 check "bad --input-shapes error is one line" one_line "$tmp/err"
 check "other backends are refused" run_graft nonzero run "$tiny" --backend gpu
-check "backend error names cpu" contains "$tmp/err" "'cpu' is the only backend"
+check "backend error names the choices" contains "$tmp/err" "--backend gpu: expected cpu or cuda"
 check "backend error is one line" one_line "$tmp/err"
 check "unsupported ops fail" run_graft nonzero run testdata/models/attributes_all.onnx
 check "unsupported ops are named" contains "$tmp/err" "have no CPU kernel"
@@ -317,6 +317,42 @@ check "a replacement reading a removed tensor fails" run_graft nonzero rewrite "
 check "removed tensor is named" contains "$tmp/err" "the replacement reads 's', which the match removes"
 check "rewrite errors are one line" one_line "$tmp/err"
 check "no output after a failed rewrite" test ! -e "$tmp/bad_rw.onnx"
+
+# build and run plans. CPU plans work everywhere; where no GPU is usable, cuda builds fail
+# with one line saying why.
+check "build --help has examples" run_graft 0 build --help
+check "build help names --fp16" contains "$tmp/out" "--fp16"
+check "cpu plan builds" run_graft 0 build "$model" -o "$tmp/m.plan" --device cpu
+check "cpu plan is written" test -s "$tmp/m.plan"
+check "cpu plan runs" run_graft 0 run "$tmp/m.plan" --input-shapes x:1x3x48x192
+check "plan run names the cpu" contains "$tmp/out" "ran on cpu"
+check "cpu timing runs" run_graft 0 run "$tmp/m.plan" --input-shapes x:1x3x48x192 --iterations 3 --json
+check "cpu timing has latency" contains "$tmp/out" '"latency_ms"'
+check "compare-to cpu passes" run_graft 0 run "$model" --input-shapes x:1x3x48x192 --compare-to cpu
+check "compare-to prints PASS" contains "$tmp/out" "PASS (max abs error 0"
+head -c 200 "$tmp/m.plan" > "$tmp/truncated.plan"
+check "truncated plan fails" run_graft nonzero run "$tmp/truncated.plan"
+check "truncated plan error" contains "$tmp/err" "truncated"
+check "truncated plan error is one line" one_line "$tmp/err"
+cp "$tmp/m.plan" "$tmp/corrupt.plan"
+printf '\x5a\x5a\x5a\x5a' | dd of="$tmp/corrupt.plan" bs=1 seek=4000 conv=notrunc status=none
+check "corrupt plan fails" run_graft nonzero run "$tmp/corrupt.plan"
+check "corrupt plan error" contains "$tmp/err" "checksum mismatch"
+check "cuda on a cpu plan fails" run_graft nonzero run "$tmp/m.plan" --backend cuda
+check "cuda on a cpu plan error" contains "$tmp/err" "is a cpu plan"
+check "gpu-only flags refused on cpu" run_graft nonzero run "$model" --input-shapes x:1x3x48x192 --cuda-graph
+check "gpu-only flags error" contains "$tmp/err" "need the cuda backend"
+check "bad precision constraint fails" run_graft nonzero build "$model" -o "$tmp/p.plan" --precision-constraints conv1:fp64
+check "bad precision constraint error" contains "$tmp/err" "'conv1:fp64' is not NODE:fp32"
+check "no plan after a failed build" test ! -e "$tmp/p.plan"
+check "two precisions refused" run_graft nonzero build "$model" -o "$tmp/p.plan" --fp16 --tf32
+check "half a profile refused" run_graft nonzero build "$model" -o "$tmp/p.plan" --min-shapes x:1x3x48x192
+check "half a profile error" contains "$tmp/err" "go together"
+if ! "$graft" build "$model" -o "$tmp/g.plan" --shapes x:1x3x48x192 >/dev/null 2>"$tmp/err"; then
+  check "cuda build without a GPU says why" contains "$tmp/err" "use --device cpu"
+  check "cuda build error is one line" one_line "$tmp/err"
+  check "no plan after a refused cuda build" test ! -e "$tmp/g.plan"
+fi
 
 # inspect works on every model we have, in every output form.
 inspect_all() {
