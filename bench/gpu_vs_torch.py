@@ -122,7 +122,9 @@ def bench_model(name, args, work, log):
                 row["build_s"] = time.time() - t0
                 outdir = os.path.join(work, f"out_{name}_{batch}_{precision}")
                 out = json.loads(run([args.graft, "run", plan, "--inputs", npz, "--save-outputs", outdir,
-                                      "--iterations", str(args.iterations), "--warmup", "10", "--json"], log))
+                                      "--iterations", str(args.iterations), "--warmup", "10", "--dump-profile",
+                                      "--json"], log))
+                log.write(profile_summary(out["timing"].get("profile", []), f"{name} b{batch} {precision}"))
                 got = np.load(os.path.join(outdir, "y.npy"))
                 row["max_rel_err"] = float(np.abs(got - ref).max() / max(np.abs(ref).max(), 1e-12))
                 row["graft_ms"] = out["timing"]["gpu_compute_ms"]["median"]
@@ -135,6 +137,19 @@ def bench_model(name, args, work, log):
             rows.append(row)
             print(json.dumps(row), flush=True)
     return rows
+
+
+def profile_summary(layers, title, top=25):
+    """The slowest layers of one profiled run, and the time per op kind."""
+    total = sum(l["ms"] for l in layers) or 1
+    by_kind = {}
+    for l in layers:
+        kind = l["layer"].split("  ")[1] if "  " in l["layer"] else l["layer"].split(" ")[0]
+        by_kind[kind] = by_kind.get(kind, 0) + l["ms"]
+    lines = [f"== profile {title}: {total:.3f} ms in {len(layers)} layers"]
+    lines += [f"  {ms:8.3f} ms {100 * ms / total:5.1f}%  {k}" for k, ms in sorted(by_kind.items(), key=lambda kv: -kv[1])[:12]]
+    lines += [f"  {l['ms']:8.3f} ms  {l['layer'][:150]}" for l in sorted(layers, key=lambda l: -l["ms"])[:top]]
+    return "\n".join(lines) + "\n"
 
 
 def table(rows):
