@@ -100,7 +100,7 @@ cpu::Dims CudaContext::dims_of(const std::string& tensor_name) const {
 
 cuda::TensorDesc CudaContext::desc(int slot) const {
   const Slot& s = engine_.slots_[slot];
-  return cuda::TensorDesc{s.storage, shapes_.dims.at(s.tensor)};
+  return cuda::TensorDesc{s.storage, shapes_.dims.at(s.tensor), s.format};
 }
 
 // Lifetimes of the activation slots over the steps; host values packed into one buffer.
@@ -184,7 +184,7 @@ void* CudaContext::slot_address(int slot, const std::map<std::string, void*>& bi
 cuda::DeviceTensor CudaContext::device_tensor(int slot, const std::map<std::string, void*>& bindings) const {
   if (slot < 0) return {};
   const cuda::TensorDesc d = desc(slot);
-  return cuda::DeviceTensor{d.dtype, d.dims, slot_address(slot, bindings)};
+  return cuda::DeviceTensor{d.dtype, d.dims, slot_address(slot, bindings), d.format};
 }
 
 void CudaContext::enqueue_steps(const std::map<std::string, void*>& bindings, cudaStream_t stream) {

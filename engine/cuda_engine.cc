@@ -42,6 +42,11 @@ std::vector<uint8_t> stored_bytes(const cpu::HostTensor& t, DataType storage) {
   throw Error("cannot store constant of " + dtype_name(t.dtype()) + " as " + dtype_name(storage));
 }
 
+size_t rank_of(const Tensor& t) {
+  const Shape s = t.shape();
+  return s.has_rank() ? s.rank() : 0;
+}
+
 }  // namespace
 
 CudaEngine::CudaEngine(Network net) : net_(std::move(net)), weights_(std::make_unique<Weights>()) {
@@ -77,19 +82,34 @@ void CudaEngine::create_steps() {
   finish_graph_outputs();
 }
 
-int CudaEngine::slot_for(const Tensor* t, DataType storage) const {
+int CudaEngine::slot_for(const Tensor* t, DataType storage, cuda::Format format) const {
   for (size_t i = 0; i < slots_.size(); ++i) {
-    if (slots_[i].tensor == t && slots_[i].storage == storage) return static_cast<int>(i);
+    if (slots_[i].tensor == t && slots_[i].storage == storage && slots_[i].format == format) return static_cast<int>(i);
   }
   return -1;
 }
 
-// A slot holding `t` as `wanted`: the existing one, an uploaded constant, a host value, or
-// a conversion of the slot the producer wrote.
-int CudaEngine::input_slot(const Tensor* t, DataType wanted, bool taken_by_layer) {
-  if (int s = slot_for(t, wanted); s >= 0) return s;
-  if (t->is_constant()) {
-    Slot slot{t, wanted, Slot::Kind::kWeight};
+// A new activation slot holding `t` as (storage, format), converted from the first slot
+// that holds it.
+int CudaEngine::converted_slot(const Tensor* t, DataType storage, cuda::Format format) {
+  int source = -1;
+  for (size_t i = 0; i < slots_.size() && source < 0; ++i) {
+    if (slots_[i].tensor == t) source = static_cast<int>(i);
+  }
+  if (source < 0) throw Error("tensor '" + t->name + "' is read before any layer writes it");
+  slots_.push_back(Slot{t, storage, Slot::Kind::kActivation, nullptr, format});
+  const int converted = static_cast<int>(slots_.size() - 1);
+  steps_.push_back(make_conversion_step(t, slots_[source], slots_[converted], source, converted));
+  return converted;
+}
+
+// A slot holding `t` as (wanted, format): the existing one, an uploaded constant, a host
+// value, or a conversion of a slot that holds it otherwise.
+int CudaEngine::input_slot(const Tensor* t, DataType wanted, cuda::Format format, bool taken_by_layer) {
+  if (int s = slot_for(t, wanted, format); s >= 0) return s;
+  const bool linear = format == cuda::Format::kLinear;
+  if (t->is_constant() && (linear || taken_by_layer)) {
+    Slot slot{t, wanted, Slot::Kind::kWeight, nullptr, format};
     if (!taken_by_layer) {
       std::vector<uint8_t> bytes = stored_bytes(constants_.at(t), wanted);
       slot.weight = weights_->allocate(bytes.size());
@@ -99,23 +119,18 @@ int CudaEngine::input_slot(const Tensor* t, DataType wanted, bool taken_by_layer
     slots_.push_back(slot);
     return static_cast<int>(slots_.size() - 1);
   }
-  if (t->producer() && host_nodes_.count(t->producer())) {
+  if (t->is_constant() && slot_for(t, t->dtype(), cuda::Format::kLinear) < 0) {
+    input_slot(t, t->dtype(), cuda::Format::kLinear, false);
+  }
+  if (t->producer() && host_nodes_.count(t->producer()) && slot_for(t, t->dtype(), cuda::Format::kLinear) < 0) {
     slots_.push_back(Slot{t, t->dtype(), Slot::Kind::kHostValue});
-    if (wanted == t->dtype()) return static_cast<int>(slots_.size() - 1);
+    if (wanted == t->dtype() && linear) return static_cast<int>(slots_.size() - 1);
   }
-  int source = -1;
-  for (size_t i = 0; i < slots_.size() && source < 0; ++i) {
-    if (slots_[i].tensor == t) source = static_cast<int>(i);
-  }
-  if (source < 0) throw Error("tensor '" + t->name + "' is read before any layer writes it");
-  slots_.push_back(Slot{t, wanted, Slot::Kind::kActivation});
-  const int converted = static_cast<int>(slots_.size() - 1);
-  steps_.push_back(make_conversion_step(t, slots_[source].storage, wanted, source, converted));
-  return converted;
+  return converted_slot(t, wanted, format);
 }
 
-int CudaEngine::output_slot(const Tensor* t, DataType storage) {
-  slots_.push_back(Slot{t, storage, Slot::Kind::kActivation});
+int CudaEngine::output_slot(const Tensor* t, DataType storage, cuda::Format format) {
+  slots_.push_back(Slot{t, storage, Slot::Kind::kActivation, nullptr, format});
   return static_cast<int>(slots_.size() - 1);
 }
 
@@ -131,13 +146,14 @@ void CudaEngine::add_layer_step(size_t record) {
       continue;
     }
     const bool taken = t->is_constant() && layer.takes_constant(i);
-    step.inputs.push_back(input_slot(t, layer.input_storage(i, t->dtype()), taken));
+    step.inputs.push_back(input_slot(t, layer.input_storage(i, t->dtype()), layer.input_format(i, rank_of(*t)), taken));
     if (t->is_constant()) step.constant_values.push_back(&constants_.at(t));
     else step.constant_values.push_back(nullptr);
   }
   for (size_t j = 0; j < step.spec.outputs.size(); ++j) {
     const Tensor* t = step.spec.outputs[j];
-    step.outputs.push_back(t ? output_slot(t, layer.output_storage(j, t->dtype())) : -1);
+    step.outputs.push_back(
+        t ? output_slot(t, layer.output_storage(j, t->dtype()), layer.output_format(j, rank_of(*t))) : -1);
   }
   cudaStream_t stream = nullptr;
   layer.load(cuda::LoadContext{step.spec, *weights_, stream});
@@ -150,18 +166,15 @@ void CudaEngine::add_layer_step(size_t record) {
 void CudaEngine::finish_graph_outputs() {
   for (const TensorPtr& out : net_.model.graph->outputs) {
     const Tensor* t = out.get();
-    if (int s = slot_for(t, t->dtype()); s >= 0 && slots_[s].kind == Slot::Kind::kActivation) {
+    const int s = slot_for(t, t->dtype(), cuda::Format::kLinear);
+    if (s >= 0 && slots_[s].kind == Slot::Kind::kActivation) {
       slots_[s].kind = Slot::Kind::kOutput;
       continue;
     }
-    int source = -1;
-    for (size_t i = 0; i < slots_.size() && source < 0; ++i) {
-      if (slots_[i].tensor == t) source = static_cast<int>(i);
-    }
-    if (source < 0) source = input_slot(t, t->dtype(), false);  // a constant or a host value, copied out
-    slots_.push_back(Slot{t, t->dtype(), Slot::Kind::kOutput});
-    steps_.push_back(make_conversion_step(t, slots_[source].storage, t->dtype(), source,
-                                          static_cast<int>(slots_.size() - 1)));
+    if (s < 0 && t->is_constant()) input_slot(t, t->dtype(), cuda::Format::kLinear, false);
+    if (s < 0 && t->producer() && host_nodes_.count(t->producer())) input_slot(t, t->dtype(), cuda::Format::kLinear, false);
+    converted_slot(t, t->dtype(), cuda::Format::kLinear);
+    slots_.back().kind = Slot::Kind::kOutput;
   }
 }
 

@@ -81,10 +81,11 @@ class CudaEngine {
   class Weights;
   void create_steps();
   void add_layer_step(size_t record);
-  int input_slot(const Tensor* t, DataType wanted, bool taken_by_layer);
-  int output_slot(const Tensor* t, DataType storage);
+  int input_slot(const Tensor* t, DataType wanted, cuda::Format format, bool taken_by_layer);
+  int output_slot(const Tensor* t, DataType storage, cuda::Format format);
+  int converted_slot(const Tensor* t, DataType storage, cuda::Format format);
   void finish_graph_outputs();
-  int slot_for(const Tensor* t, DataType storage) const;
+  int slot_for(const Tensor* t, DataType storage, cuda::Format format) const;
 
   Network net_;
   std::unordered_set<const Node*> host_nodes_;

@@ -9,22 +9,30 @@
 namespace graft::engine {
 namespace {
 
-// Storage conversion (float32 <-> float16) or a plain copy.
+// Storage conversion (float32 <-> float16), reordering (NCHW <-> NHWC), or a plain copy.
 class ConvertLayer : public cuda::Layer {
  public:
-  ConvertLayer(DataType from, DataType to) : from_(from), to_(to) {
-    const bool supported = from == to || (from == DataType::kFloat && to == DataType::kFloat16) ||
-                           (from == DataType::kFloat16 && to == DataType::kFloat);
-    if (!supported) throw Error("no storage conversion from " + dtype_name(from) + " to " + dtype_name(to));
+  ConvertLayer(const CudaEngine::Slot& from, const CudaEngine::Slot& to)
+      : from_(from.storage), to_(to.storage), from_format_(from.format), to_format_(to.format), name_(to.tensor->name) {
+    const bool floats = (from_ == DataType::kFloat || from_ == DataType::kFloat16) &&
+                        (to_ == DataType::kFloat || to_ == DataType::kFloat16);
+    if (from_ != to_ && !floats) throw Error("no storage conversion from " + dtype_name(from_) + " to " + dtype_name(to_));
+    if (from_format_ != to_format_ && !floats) throw Error("'" + name_ + "': only float tensors are reordered");
   }
   DataType input_storage(size_t, DataType) const override { return from_; }
   DataType output_storage(size_t, DataType) const override { return to_; }
+  cuda::Format input_format(size_t, size_t) const override { return from_format_; }
+  cuda::Format output_format(size_t, size_t) const override { return to_format_; }
 
   void enqueue(const cuda::EnqueueContext& ctx) override {
     const cuda::DeviceTensor& in = ctx.inputs[0];
     const cuda::DeviceTensor& out = ctx.outputs[0];
     cudaError_t err = cudaSuccess;
-    if (from_ == to_) {
+    if (from_format_ != to_format_) {
+      const auto& d = in.dims;
+      err = cuda::reorder_channels(in.data, from_ == DataType::kFloat16, out.data, to_ == DataType::kFloat16, d[0], d[1],
+                                   d[2] * d[3], to_format_ == cuda::Format::kChannelsLast, ctx.stream);
+    } else if (from_ == to_) {
       if (in.nbytes()) err = cudaMemcpyAsync(out.data, in.data, in.nbytes(), cudaMemcpyDeviceToDevice, ctx.stream);
     } else if (from_ == DataType::kFloat) {
       err = cuda::convert_f32_to_f16(static_cast<const float*>(in.data), out.data, in.numel(), ctx.stream);
@@ -34,12 +42,14 @@ class ConvertLayer : public cuda::Layer {
     cuda::check_cuda(err, "converting '" + name_ + "'");
   }
   std::string summary() const override {
-    return from_ == to_ ? "copy" : dtype_name(from_) + " -> " + dtype_name(to_);
+    if (from_ == to_ && from_format_ == to_format_) return "copy";
+    return dtype_name(from_) + " " + cuda::format_name(from_format_) + " -> " + dtype_name(to_) + " " +
+           cuda::format_name(to_format_);
   }
-  void set_name(std::string n) { name_ = std::move(n); }
 
  private:
   DataType from_, to_;
+  cuda::Format from_format_, to_format_;
   std::string name_;
 };
 
@@ -87,11 +97,10 @@ CudaEngine::Step make_layer_step(const Model& model, const LayerRecord& record) 
   return step;
 }
 
-CudaEngine::Step make_conversion_step(const Tensor* t, DataType from_dtype, DataType to_dtype, int from, int to) {
+CudaEngine::Step make_conversion_step(const Tensor* t, const CudaEngine::Slot& from_slot, const CudaEngine::Slot& to_slot,
+                                      int from, int to) {
   CudaEngine::Step step;
-  auto layer = std::make_unique<ConvertLayer>(from_dtype, to_dtype);
-  layer->set_name(t->name);
-  step.layer = std::move(layer);
+  step.layer = std::make_unique<ConvertLayer>(from_slot, to_slot);
   step.spec.inputs = {t};
   step.spec.outputs = {t};
   step.inputs = {from};

@@ -21,6 +21,7 @@ struct CudaEngine::Slot {
   DataType storage = DataType::kUndefined;
   Kind kind = Kind::kActivation;
   void* weight = nullptr;
+  cuda::Format format = cuda::Format::kLinear;
 };
 
 struct CudaEngine::Step {
@@ -38,8 +39,9 @@ struct CudaEngine::Step {
 // created by the op's factory. Throws an Error naming the node(s) and why.
 CudaEngine::Step make_layer_step(const Model& model, const LayerRecord& record);
 cuda::LayerSpec make_layer_spec(const Model& model, const std::vector<const Node*>& nodes, cuda::Precision precision);
-// A step that copies slot `from` (stored as `from_dtype`) into slot `to` as `to_dtype`.
-CudaEngine::Step make_conversion_step(const Tensor* t, DataType from_dtype, DataType to_dtype, int from, int to);
+// A step that copies slot `from` into slot `to` in the latter's dtype and format.
+CudaEngine::Step make_conversion_step(const Tensor* t, const CudaEngine::Slot& from_slot, const CudaEngine::Slot& to_slot,
+                                      int from, int to);
 std::string describe_step(const CudaEngine::Step& step, const Network& net);
 
 }  // namespace graft::engine

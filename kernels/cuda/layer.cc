@@ -4,6 +4,8 @@
 
 namespace graft::cuda {
 
+const char* format_name(Format f) { return f == Format::kChannelsLast ? "NHWC" : "linear"; }
+
 namespace {
 int64_t product(const std::vector<int64_t>& dims) {
   int64_t n = 1;

@@ -41,12 +41,18 @@ using cudaStream_t = struct CUstream_st*;
 
 namespace graft::cuda {
 
+// How a tensor's elements lie in memory. Dims are always the model's (N, C, H, W for a
+// 4-D activation); kChannelsLast stores a rank-4 tensor as N, H, W, C.
+enum class Format : uint8_t { kLinear, kChannelsLast };
+const char* format_name(Format f);  // "linear", "NHWC"
+
 // A tensor in device memory. `dtype` is the storage dtype: a float32 tensor of the model
 // is stored as float16 between layers that run at FP16.
 struct DeviceTensor {
   DataType dtype = DataType::kUndefined;
   std::vector<int64_t> dims;
   void* data = nullptr;  // null for an omitted optional input or an empty tensor
+  Format format = Format::kLinear;
 
   int64_t numel() const;
   size_t nbytes() const;
@@ -56,6 +62,7 @@ struct DeviceTensor {
 struct TensorDesc {
   DataType dtype = DataType::kUndefined;
   std::vector<int64_t> dims;
+  Format format = Format::kLinear;
   int64_t numel() const;
 };
 
@@ -129,6 +136,12 @@ class Layer {
   // producer and a reader disagree. By default float32 is stored as float16 at kFP16.
   virtual DataType input_storage(size_t i, DataType model_dtype) const;
   virtual DataType output_storage(size_t i, DataType model_dtype) const;
+  // Formats: which memory order the layer wants input i in / writes output i in, given the
+  // input's rank (asked once the layer exists; only rank-4 tensors can be channels-last).
+  // The builder inserts a reordering where a producer and a reader disagree. Graph inputs
+  // and outputs are linear.
+  virtual Format input_format(size_t /*i*/, size_t /*rank*/) const { return Format::kLinear; }
+  virtual Format output_format(size_t /*i*/, size_t /*rank*/) const { return Format::kLinear; }
 
   // Constant inputs whose host values the layer takes in load() (and keeps on the device in
   // its own form); the runtime does not upload those for it.
