@@ -143,6 +143,7 @@ void CudaEngine::add_layer_step(size_t record) {
     const Tensor* t = step.spec.inputs[i];
     if (!t) {
       step.inputs.push_back(-1);
+      step.constant_values.push_back(nullptr);
       continue;
     }
     const bool taken = t->is_constant() && layer.takes_constant(i);
