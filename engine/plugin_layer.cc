@@ -6,6 +6,18 @@
 namespace graft::engine {
 namespace {
 
+// An explicit mapping, else the plugin the node's (domain, op, opset) resolves to, else for
+// an ONNX op the built-in plugin that carries it (graft::ScatterElements, GridSample,
+// RoiAlign, NonMaxSuppression: graft's own CPU kernel semantics, with CUDA).
+const plugins::Registered* plugin_for(const Node& node, int64_t opset) {
+  const plugins::Registry& reg = plugins::Registry::global();
+  if (const plugins::Registered* r = reg.mapped(node)) return r;
+  if (const plugins::Registered* r = reg.resolve(node, opset)) return r;
+  if (!ops::normal_domain(node.domain).empty()) return nullptr;
+  const plugins::Registered* builtin = reg.find("graft", node.op_type, 1);
+  return builtin && builtin->library == plugins::kBuiltIn ? builtin : nullptr;
+}
+
 std::vector<plugins::DeviceTensor> plugin_tensors(const std::vector<cuda::DeviceTensor>& ts) {
   std::vector<plugins::DeviceTensor> out;
   for (const cuda::DeviceTensor& t : ts) out.push_back({t.dtype, t.dims, t.data});
@@ -25,8 +37,7 @@ class PluginLayer : public cuda::Layer {
 
  public:
   explicit PluginLayer(const cuda::LayerSpec& spec) : node_(spec.main()) {
-    const plugins::Registered* r = plugins::Registry::global().mapped(node_);
-    if (!r) r = plugins::Registry::global().resolve(node_, spec.opsets.front());
+    const plugins::Registered* r = plugin_for(node_, spec.opsets.front());
     if (!r) throw Error(node_.describe() + ": no plugin for it");
     name_ = plugins::describe(*r);
     plugin_ = plugins::instantiate(*r, node_);
@@ -64,10 +75,9 @@ const cuda::LayerDef kPluginLayer{"", "plugin", 1, make_plugin_layer, nullptr};
 }  // namespace
 
 const cuda::LayerDef* layer_def_for(const Node& node, int64_t opset) {
-  const plugins::Registry& reg = plugins::Registry::global();
-  if (reg.mapped(node)) return &kPluginLayer;
+  if (plugins::Registry::global().mapped(node)) return &kPluginLayer;
   if (const cuda::LayerDef* def = cuda::find_layer(node.domain, node.op_type, opset)) return def;
-  return reg.resolve(node, opset) ? &kPluginLayer : nullptr;
+  return plugin_for(node, opset) ? &kPluginLayer : nullptr;
 }
 
 }  // namespace graft::engine

@@ -7,8 +7,9 @@
 namespace graft::engine {
 
 // The layer table entry for `node`: an explicitly mapped op goes to its plugin; otherwise
-// graft's own layer; otherwise the plugin its (domain, op, opset) resolves to. Null when
-// there is none. A plugin without a CUDA implementation is refused when the layer is made.
+// graft's own layer; otherwise the plugin its (domain, op, opset) resolves to, or for an
+// ONNX op the built-in plugin carrying it (GridSample, RoiAlign, ScatterElements,
+// NonMaxSuppression). Null when there is none. A plugin without a CUDA implementation is refused when the layer is made.
 const cuda::LayerDef* layer_def_for(const Node& node, int64_t opset);
 
 }  // namespace graft::engine
