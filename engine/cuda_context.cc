@@ -109,14 +109,16 @@ void CudaContext::place_slots() {
   const auto& steps = engine_.steps_;
   std::vector<Lifetime> lifetimes;
   std::vector<int> lifetime_of(slots.size(), -1);
+  // An alias lives in its root's memory, so reading it keeps the root alive.
+  auto root = [&](int s) { return slots[s].alias_of >= 0 ? slots[s].alias_of : s; };
   for (size_t k = 0; k < steps.size(); ++k) {
     for (int s : steps[k].outputs) {
-      if (s < 0 || slots[s].kind != Slot::Kind::kActivation) continue;
+      if (s < 0 || slots[s].kind != Slot::Kind::kActivation || slots[s].alias_of >= 0) continue;
       lifetime_of[s] = static_cast<int>(lifetimes.size());
       lifetimes.push_back(Lifetime{numel(shapes_.dims.at(slots[s].tensor)) * dtype_bytes(slots[s].storage), int(k), int(k)});
     }
     for (int s : steps[k].inputs) {
-      if (s >= 0 && lifetime_of[s] >= 0) lifetimes[lifetime_of[s]].last = static_cast<int>(k);
+      if (s >= 0 && lifetime_of[root(s)] >= 0) lifetimes[lifetime_of[root(s)]].last = static_cast<int>(k);
     }
   }
   const MemoryPlan plan = plan_memory(lifetimes);
@@ -163,6 +165,7 @@ void CudaContext::prepare_step(size_t index) {
 }
 
 void* CudaContext::slot_address(int slot, const std::map<std::string, void*>& bindings) const {
+  if (engine_.slots_[slot].alias_of >= 0) return slot_address(engine_.slots_[slot].alias_of, bindings);
   const Slot& s = engine_.slots_[slot];
   switch (s.kind) {
     case Slot::Kind::kInput:

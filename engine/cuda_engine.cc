@@ -156,6 +156,13 @@ void CudaEngine::add_layer_step(size_t record) {
     step.outputs.push_back(
         t ? output_slot(t, layer.output_storage(j, t->dtype()), layer.output_format(j, rank_of(*t))) : -1);
   }
+  for (size_t j = 0; j < step.outputs.size(); ++j) {
+    const int k = layer.aliased_input(j);
+    if (k < 0 || step.outputs[j] < 0 || step.inputs.at(k) < 0) continue;
+    const Slot& in = slots_[step.inputs[k]];
+    Slot& out = slots_[step.outputs[j]];
+    if (in.storage == out.storage && in.format == out.format) out.alias_of = in.alias_of >= 0 ? in.alias_of : step.inputs[k];
+  }
   cudaStream_t stream = nullptr;
   layer.load(cuda::LoadContext{step.spec, *weights_, stream});
   cuda::check_cuda(cudaStreamSynchronize(stream), step.spec.describe() + ": loading weights");
@@ -169,7 +176,8 @@ void CudaEngine::finish_graph_outputs() {
     const Tensor* t = out.get();
     const int s = slot_for(t, t->dtype(), cuda::Format::kLinear);
     if (s >= 0 && slots_[s].kind == Slot::Kind::kActivation) {
-      slots_[s].kind = Slot::Kind::kOutput;
+      slots_[s].kind = Slot::Kind::kOutput;  // the user's memory: no longer an alias
+      slots_[s].alias_of = -1;
       continue;
     }
     if (s < 0 && t->is_constant()) input_slot(t, t->dtype(), cuda::Format::kLinear, false);

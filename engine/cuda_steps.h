@@ -22,6 +22,7 @@ struct CudaEngine::Slot {
   Kind kind = Kind::kActivation;
   void* weight = nullptr;
   cuda::Format format = cuda::Format::kLinear;
+  int alias_of = -1;  // an activation that is another slot's bytes (Reshape's output)
 };
 
 struct CudaEngine::Step {

@@ -143,6 +143,11 @@ class Layer {
   virtual Format input_format(size_t /*i*/, size_t /*rank*/) const { return Format::kLinear; }
   virtual Format output_format(size_t /*i*/, size_t /*rank*/) const { return Format::kLinear; }
 
+  // An output that is an input's bytes under other dims (Reshape, Squeeze, ...): the
+  // engine then lets both share memory where it can, and enqueue() must do nothing when
+  // the output's data pointer equals the input's (it copies otherwise).
+  virtual int aliased_input(size_t /*output*/) const { return -1; }
+
   // Constant inputs whose host values the layer takes in load() (and keeps on the device in
   // its own form); the runtime does not upload those for it.
   virtual bool takes_constant(size_t /*input*/) const { return false; }

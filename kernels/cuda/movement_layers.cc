@@ -395,6 +395,7 @@ class ReshapeLayer : public NodeLayer {
  public:
   using NodeLayer::NodeLayer;
   bool supports_fp16() const override { return true; }
+  int aliased_input(size_t) const override { return 0; }
   void enqueue(const EnqueueContext& ctx) override {
     const DeviceTensor& x = input(ctx, 0);
     const DeviceTensor& y = output(ctx, 0);
@@ -402,7 +403,7 @@ class ReshapeLayer : public NodeLayer {
     if (x.nbytes() == 0 || x.data == y.data) return;
     check(cudaMemcpyAsync(y.data, x.data, x.nbytes(), cudaMemcpyDeviceToDevice, ctx.stream), "copy");
   }
-  std::string summary() const override { return "device copy"; }
+  std::string summary() const override { return "view of its input (a copy where it cannot share memory)"; }
 };
 
 // ---- Trilu: a copy that zeros one triangle ----
