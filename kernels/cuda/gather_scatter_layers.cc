@@ -1,9 +1,13 @@
-// GPU layers of Gather, GatherElements, GatherND and ScatterND, with the semantics of
-// kernels/cpu/gather_scatter.cc. Indices (int32 or int64) are read on the device, so they
-// need not be known before the run; negative ones count from the end of their dim. The
-// CPU kernels refuse an index out of range; here it yields zeros (Gather) or is skipped
-// (ScatterND), since a kernel cannot throw.
+// GPU layers of Gather, GatherElements, GatherND, ScatterND and Compress, with the
+// semantics of kernels/cpu/gather_scatter.cc. Indices (int32 or int64) are read on the
+// device, so they need not be known before the run; negative ones count from the end of
+// their dim. The CPU kernels refuse an index out of range; here it yields zeros (Gather)
+// or is skipped (ScatterND), since a kernel cannot throw.
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
 #include <memory>
+#include <vector>
 
 #include "kernels/cuda/movement.h"
 #include "kernels/cuda/node_layer.h"
@@ -165,11 +169,69 @@ class ScatterNDLayer : public GatherNDLayer {
   NumType type_ = NumType::kFloat;
 };
 
+// Compress runs only with a constant condition (the output's size depends on it): the kept
+// positions are uploaded at load and gathered as Gather's int64 indices.
+class CompressLayer : public NodeLayer {
+ public:
+  explicit CompressLayer(const LayerSpec& spec)
+      : NodeLayer(spec), flat_(!spec.attrs().has("axis")), axis_attr_(spec.attrs().get_int("axis", 0)) {
+    const TensorPtr condition = spec.main().input(1);
+    if (!condition || !condition->data) {
+      fail("the condition must be a constant to run on the GPU (the output's size depends on its values)");
+    }
+    const cpu::HostTensor c = cpu::HostTensor::from_data(*condition->data);
+    if (c.dtype() != DataType::kBool || c.rank() != 1) fail("condition must be a 1-D bool tensor, got " + c.describe());
+    for (int64_t i = 0; i < c.numel(); ++i) {
+      if (c.data<bool>()[i]) kept_.push_back(i);
+    }
+  }
+  bool supports_fp16() const override { return true; }
+  bool takes_constant(size_t slot) const override { return node_input_of(slot) == 1; }
+
+  void load(const LoadContext& ctx) override {
+    if (kept_.empty()) return;
+    const size_t bytes = kept_.size() * sizeof(int64_t);
+    kept_device_ = ctx.weights.allocate(bytes);
+    // A pageable source is staged before cudaMemcpyAsync returns.
+    check(cudaMemcpyAsync(kept_device_, kept_.data(), bytes, cudaMemcpyHostToDevice, ctx.stream), "condition upload");
+  }
+
+  void prepare(const PrepareContext& ctx) override {
+    const Dims& x = input(ctx, 0).dims;
+    const Dims view = flat_ ? Dims{num_elements(x)} : x;
+    const int64_t axis = flat_ ? 0 : axis_in(axis_attr_, static_cast<int64_t>(view.size()));
+    outer_ = dims_product(view, 0, axis);
+    n_ = view[axis];
+    inner_ = dims_product(view, axis + 1, view.size());
+    // Condition values past the axis are ignored.
+    m_ = std::lower_bound(kept_.begin(), kept_.end(), n_) - kept_.begin();
+    if (outer_ * m_ * inner_ != output(ctx, 0).numel()) {
+      fail("output dims " + dims_str(output(ctx, 0).dims) + " do not match the condition");
+    }
+    elem_size_ = element_size(input(ctx, 0).dtype);
+  }
+  void enqueue(const EnqueueContext& ctx) override {
+    check(gather(input(ctx, 0).data, outer_, n_, inner_, kept_device_, true, m_, output(ctx, 0).data, elem_size_,
+                 ctx.stream),
+          "compress");
+  }
+  std::string summary() const override { return "gather of the kept positions"; }
+
+ private:
+  bool flat_;
+  int64_t axis_attr_;
+  std::vector<int64_t> kept_;  // positions whose condition is true, ascending
+  void* kept_device_ = nullptr;
+  size_t elem_size_ = 0;
+  int64_t outer_ = 0, n_ = 0, inner_ = 0, m_ = 0;
+};
+
 }  // namespace
 
 GRAFT_GPU_LAYER("", Gather, 1, make_layer<GatherLayer>);
 GRAFT_GPU_LAYER("", GatherElements, 11, make_layer<GatherElementsLayer>);
 GRAFT_GPU_LAYER("", GatherND, 11, make_layer<GatherNDLayer>);
 GRAFT_GPU_LAYER("", ScatterND, 11, make_layer<ScatterNDLayer>);
+GRAFT_GPU_LAYER("", Compress, 9, make_layer<CompressLayer>);
 
 }  // namespace graft::cuda

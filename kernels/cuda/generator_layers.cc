@@ -1,9 +1,10 @@
-// GPU layers of ConstantOfShape, Range and OneHot, with the semantics of
+// GPU layers of ConstantOfShape, Range, EyeLike and OneHot, with the semantics of
 // kernels/cpu/generators.cc. Output dims come from the engine, so the shape, limit and
 // depth inputs are not read; Range's start and delta and OneHot's indices and values are
 // read on the device.
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include "kernels/cuda/movement.h"
 #include "kernels/cuda/node_layer.h"
@@ -70,6 +71,34 @@ class RangeLayer : public NodeLayer {
   NumType in_ = NumType::kFloat, out_ = NumType::kFloat;
 };
 
+// Ones on the k-th diagonal of a 2-D output of the `dtype` attribute's type (the input's by
+// default); the input's values are not read.
+class EyeLikeLayer : public NodeLayer {
+ public:
+  explicit EyeLikeLayer(const LayerSpec& spec) : NodeLayer(spec), k_(spec.attrs().get_int("k", 0)) {}
+  bool supports_fp16() const override { return true; }
+
+  void prepare(const PrepareContext& ctx) override {
+    const TensorDesc& y = output(ctx, 0);
+    if (y.dims.size() != 2) fail("input must be 2-D, got " + dims_str(y.dims));
+    const std::optional<uint64_t> one = scalar_bits(y.dtype, 1.0);
+    if (!one) fail("cannot write " + dtype_name(y.dtype) + " tensors on the GPU");
+    one_bits_ = *one;
+    elem_size_ = element_size(y.dtype);
+    rows_ = y.dims[0];
+    cols_ = y.dims[1];
+  }
+  void enqueue(const EnqueueContext& ctx) override {
+    check(eye(output(ctx, 0).data, rows_, cols_, k_, one_bits_, elem_size_, ctx.stream), "eye");
+  }
+
+ private:
+  int64_t k_;
+  uint64_t one_bits_ = 0;
+  size_t elem_size_ = 0;
+  int64_t rows_ = 0, cols_ = 0;
+};
+
 // Indices and depth stay in the model's dtype (float indices are not rounded to half).
 class OneHotLayer : public NodeLayer {
  public:
@@ -106,6 +135,7 @@ class OneHotLayer : public NodeLayer {
 
 GRAFT_GPU_LAYER("", ConstantOfShape, 9, make_layer<ConstantOfShapeLayer>);
 GRAFT_GPU_LAYER("", Range, 11, make_layer<RangeLayer>);
+GRAFT_GPU_LAYER("", EyeLike, 9, make_layer<EyeLikeLayer>);
 GRAFT_GPU_LAYER("", OneHot, 9, make_layer<OneHotLayer>);
 
 }  // namespace graft::cuda

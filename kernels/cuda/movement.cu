@@ -463,7 +463,7 @@ __global__ void scatter_nd_kernel(T* y, NdGeom g, const Idx* idx, const T* updat
   }
 }
 
-// ---- Trilu, fill, Range, OneHot ----
+// ---- Trilu, fill, EyeLike, ReverseSequence, Range, OneHot ----
 
 template <typename T>
 __global__ void trilu_kernel(const T* x, T* y, int64_t rows, int64_t cols, const int64_t* k_device, bool upper,
@@ -479,6 +479,23 @@ __global__ void trilu_kernel(const T* x, T* y, int64_t rows, int64_t cols, const
 template <typename T>
 __global__ void fill_kernel(T* y, T v, int64_t n) {
   for (int64_t e = grid_first<int64_t>(); e < n; e += grid_step<int64_t>()) y[e] = v;
+}
+
+template <typename T>
+__global__ void eye_kernel(T* y, int64_t cols, int64_t k, T one, int64_t n) {
+  for (int64_t e = grid_first<int64_t>(); e < n; e += grid_step<int64_t>()) y[e] = e % cols - e / cols == k ? one : T{};
+}
+
+template <typename T, typename Len>
+__global__ void reverse_sequence_kernel(const T* x, T* y, int64_t steps, int64_t time_stride, int64_t batch,
+                                        int64_t batch_stride, const Len* lens, int64_t n) {
+  for (int64_t e = grid_first<int64_t>(); e < n; e += grid_step<int64_t>()) {
+    const int64_t t = e / time_stride % steps, b = e / batch_stride % batch;
+    const int64_t raw = static_cast<int64_t>(lens[b]);
+    const int64_t len = raw < 0 ? 0 : (raw > steps ? steps : raw);
+    // Position t of the first len steps reads position len - 1 - t.
+    y[e] = x[t < len ? e + (len - 1 - 2 * t) * time_stride : e];
+  }
 }
 
 template <typename In, typename Out>
@@ -698,6 +715,36 @@ cudaError_t fill(void* y, int64_t n, uint64_t bits, size_t elem_size, cudaStream
     std::memcpy(&v, &bits, sizeof(T));
     fill_kernel<T><<<grid_blocks(n), kBlockThreads, 0, stream>>>(static_cast<T*>(y), v, n);
     return launched();
+  });
+}
+
+cudaError_t eye(void* y, int64_t rows, int64_t cols, int64_t k, uint64_t one_bits, size_t elem_size,
+                cudaStream_t stream) {
+  const int64_t n = rows * cols;
+  if (n == 0) return cudaSuccess;
+  if (elem_size > sizeof(one_bits)) return cudaErrorNotSupported;
+  return dispatch_size(elem_size, [&](auto tag) {
+    using T = decltype(tag);
+    T one;
+    std::memcpy(&one, &one_bits, sizeof(T));
+    eye_kernel<T><<<grid_blocks(n), kBlockThreads, 0, stream>>>(static_cast<T*>(y), cols, k, one, n);
+    return launched();
+  });
+}
+
+cudaError_t reverse_sequence(const void* x, void* y, int64_t n, int64_t steps, int64_t time_stride, int64_t batch,
+                             int64_t batch_stride, const void* lens, bool int64_lens, size_t elem_size,
+                             cudaStream_t stream) {
+  if (n == 0) return cudaSuccess;
+  return dispatch_size(elem_size, [&](auto tag) {
+    using T = decltype(tag);
+    return dispatch_index(int64_lens, [&](auto ltag) {
+      using Len = decltype(ltag);
+      reverse_sequence_kernel<T, Len><<<grid_blocks(n), kBlockThreads, 0, stream>>>(
+          static_cast<const T*>(x), static_cast<T*>(y), steps, time_stride, batch, batch_stride,
+          static_cast<const Len*>(lens), n);
+      return launched();
+    });
   });
 }
 

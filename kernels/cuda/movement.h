@@ -1,10 +1,11 @@
 #pragma once
 // Data-movement CUDA kernels: outputs whose elements are read from computed positions
 // (Transpose, Slice, Expand, Tile, Concat, Split, Pad, the Gather family, ScatterND,
-// Trilu) and small generators (fill, Range, OneHot). Pointers are device pointers. Copies
-// move elements by byte size (`elem_size` 1, 2, 4, 8 or 16), so every fixed-size dtype
-// works. Each launcher enqueues on `stream`, launches nothing for an empty output, and
-// returns the launch error (cudaErrorNotSupported for sizes or ranks it cannot take).
+// Trilu, ReverseSequence) and small generators (fill, EyeLike, Range, OneHot). Pointers
+// are device pointers. Copies move elements by byte size (`elem_size` 1, 2, 4, 8 or 16),
+// so every fixed-size dtype works. Each launcher enqueues on `stream`, launches nothing
+// for an empty output, and returns the launch error (cudaErrorNotSupported for sizes or
+// ranks it cannot take).
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -73,6 +74,19 @@ cudaError_t trilu(const void* x, void* y, int64_t mats, int64_t rows, int64_t co
 
 // y[0..n) = the element whose bytes are the low elem_size bytes of `bits`.
 cudaError_t fill(void* y, int64_t n, uint64_t bits, size_t elem_size, cudaStream_t stream);
+
+// EyeLike: y (rows x cols) holds the element of the low elem_size bytes of `one_bits` where
+// column - row == k, zeros elsewhere.
+cudaError_t eye(void* y, int64_t rows, int64_t cols, int64_t k, uint64_t one_bits, size_t elem_size,
+                cudaStream_t stream);
+
+// ReverseSequence: y = x (n elements) with the first lens[b] positions along the time dim
+// reversed where the batch dim's index is b. `time_stride` and `batch_stride` are the
+// element strides of the two dims, `steps` and `batch` their sizes. lens (int32 or int64)
+// are read on the device, clamped to [0, steps].
+cudaError_t reverse_sequence(const void* x, void* y, int64_t n, int64_t steps, int64_t time_stride, int64_t batch,
+                             int64_t batch_stride, const void* lens, bool int64_lens, size_t elem_size,
+                             cudaStream_t stream);
 
 // Range: y[i] = start + i * delta computed in `in` (float, double, int16, int32, int64),
 // stored as `out` (`in`, or half for float); start and delta are one element each on the device.

@@ -1,10 +1,12 @@
-// The data-movement layers against the CPU engine: every op, float / fp16 storage /
-// int64 / bool / uint8, negative axes and indices, broadcasting, every Pad mode, opset
-// variants, empty tensors, and errors that name the node.
+// The data-movement layers against the CPU engine: every op (EyeLike, ReverseSequence and
+// Compress among them), float / fp16 storage / int64 / bool / uint8, negative axes and
+// indices, broadcasting, every Pad mode, opset variants, empty tensors, and errors that
+// name the node.
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 
 #include "kernels/cuda/op_test_util.h"
 
@@ -372,6 +374,106 @@ TEST(MovementGpu, UnsupportedAttributesNameTheNode) {
   const std::string error = testing::build_error(m.model);
   EXPECT_NE(error.find("'n' (Pad)"), std::string::npos) << error;
   EXPECT_NE(error.find("mirror"), std::string::npos) << error;
+}
+
+TEST(MovementGpu, EyeLikeDiagonalsAndTypes) {
+  GRAFT_REQUIRE_GPU();
+  for (int64_t k : {0, 2, -1, 7, -5}) {
+    for (DataType t : {DataType::kFloat, DataType::kInt64}) {
+      SCOPED_TRACE("k " + std::to_string(k) + " " + dtype_name(t));
+      OpModel m;
+      m.node("EyeLike", {m.input("x", {4, 6}, t)}, {Attribute::of_int("k", k)});
+      expect_matches(m.model, "EyeLike");
+    }
+  }
+  for (DataType t : {DataType::kInt32, DataType::kBool, DataType::kFloat16, DataType::kDouble, DataType::kUint8}) {
+    SCOPED_TRACE("dtype " + dtype_name(t));
+    OpModel m;
+    m.node("EyeLike", {m.input("x", {5, 3})},
+           {Attribute::of_int("k", 1), Attribute::of_int("dtype", static_cast<int64_t>(t))});
+    expect_layer(m.model, "EyeLike");
+    expect_gpu_matches_cpu(m.model, 1);
+  }
+  OpModel empty;
+  empty.node("EyeLike", {empty.input("x", {0, 3})});
+  expect_matches(empty.model, "EyeLike");
+}
+
+TEST(MovementGpu, ReverseSequenceAlongEitherAxis) {
+  GRAFT_REQUIRE_GPU();
+  struct Case {
+    std::vector<int64_t> dims;
+    int64_t batch_axis, time_axis;
+    std::vector<int64_t> lens;
+  };
+  const std::vector<Case> cases = {
+      {{5, 3, 4}, 1, 0, {5, 0, 3}},     // the defaults: [time, batch, ...]
+      {{3, 6, 2, 2}, 0, 1, {1, 6, 4}},  // [batch, time, ...]
+      {{2, 3, 4}, 0, 2, {4, 2}},        // axes apart, time last
+      {{4, 2}, -1, -2, {2, 4}},
+  };
+  for (const Case& c : cases) {
+    for (DataType t : {DataType::kFloat, DataType::kInt64, DataType::kBool, DataType::kFloat16}) {
+      SCOPED_TRACE(dims_str(c.dims) + " lens " + dims_str(c.lens) + " " + dtype_name(t));
+      const std::vector<Attribute> attrs = {Attribute::of_int("batch_axis", c.batch_axis),
+                                            Attribute::of_int("time_axis", c.time_axis)};
+      OpModel known(10);
+      known.node("ReverseSequence", {known.input("x", c.dims, t), known.int64s("lens", c.lens)}, attrs);
+      expect_matches(known.model, "ReverseSequence");
+      // Lengths only the device sees.
+      OpModel read(10);
+      const int64_t batch = static_cast<int64_t>(c.lens.size());
+      read.node("ReverseSequence", {read.input("x", c.dims, t), read.input("lens", {batch}, DataType::kInt64)}, attrs);
+      expect_layer(read.model, "ReverseSequence");
+      expect_gpu_matches_cpu(read.model,
+                             inputs_with(read.model, 2, {{"lens", host_tensor<int64_t>(DataType::kInt64, {batch}, c.lens)}}));
+    }
+  }
+}
+
+TEST(MovementGpu, ReverseSequenceChecksKnownLengths) {
+  GRAFT_REQUIRE_GPU();
+  OpModel m(10);
+  m.node("ReverseSequence", {m.input("x", {4, 2}), m.int64s("lens", {5, 1})});
+  const std::string error = testing::run_error(m.model);
+  EXPECT_NE(error.find("'n' (ReverseSequence)"), std::string::npos) << error;
+  EXPECT_NE(error.find("sequence_lens[0]"), std::string::npos) << error;
+}
+
+TEST(MovementGpu, CompressWithAConstantCondition) {
+  GRAFT_REQUIRE_GPU();
+  struct Case {
+    std::vector<int64_t> dims;
+    std::optional<int64_t> axis;
+    std::vector<uint8_t> condition;
+  };
+  const std::vector<Case> cases = {
+      {{4, 3}, 0, {1, 0, 1, 1}},
+      {{4, 3}, 1, {0, 1}},                            // shorter than the axis
+      {{2, 3, 5}, -1, {1, 0, 0, 1, 1, 0, 1}},         // longer: the rest is ignored
+      {{3, 4}, std::nullopt, {0, 1, 1, 0, 0, 0, 1, 1, 1}},  // flattened
+      {{4, 3}, 0, {0, 0, 0, 0}},                      // nothing kept
+  };
+  for (const Case& c : cases) {
+    for (DataType t : {DataType::kFloat, DataType::kInt64, DataType::kBool}) {
+      SCOPED_TRACE(dims_str(c.dims) + " axis " + (c.axis ? std::to_string(*c.axis) : "none") + " " + dtype_name(t));
+      OpModel m(11);
+      const int64_t n = static_cast<int64_t>(c.condition.size());
+      std::vector<Attribute> attrs;
+      if (c.axis) attrs.push_back(Attribute::of_int("axis", *c.axis));
+      m.node("Compress", {m.input("x", c.dims, t), m.constant<uint8_t>("condition", DataType::kBool, c.condition, {n})},
+             attrs);
+      expect_matches(m.model, "Compress");
+    }
+  }
+}
+
+TEST(MovementGpu, CompressNeedsAConstantCondition) {
+  GRAFT_REQUIRE_GPU();
+  OpModel m(11);
+  m.node("Compress", {m.input("x", {4, 3}), m.input("condition", {4}, DataType::kBool)}, {Attribute::of_int("axis", 0)});
+  const std::string error = testing::run_error(m.model);
+  EXPECT_NE(error.find("'n' (Compress)"), std::string::npos) << error;
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 // GPU layers of the data-movement ops, with the semantics of the CPU kernels in
-// kernels/cpu/transpose.cc, concat_split.cc, slice_pad.cc, shape_ops.cc and index_ops.cc
-// (Trilu). Output dims come from the engine, so only what they do not say (perm, Slice
-// starts, Pad pads) is read from attributes or host-known inputs. Elements are moved by
-// size: every fixed-size dtype works, and float tensors stay in their storage dtype
-// (half at FP16).
+// kernels/cpu/transpose.cc, concat_split.cc, slice_pad.cc (ReverseSequence among them),
+// shape_ops.cc and index_ops.cc (Trilu). Output dims come from the engine, so only what
+// they do not say (perm, Slice starts, Pad pads) is read from attributes or host-known
+// inputs. Elements are moved by size: every fixed-size dtype works, and float tensors stay
+// in their storage dtype (half at FP16).
 #include <cuda_runtime_api.h>
 
 #include <algorithm>
@@ -437,6 +437,60 @@ class TriluLayer : public NodeLayer {
   int64_t rows_ = 0, cols_ = 0, mats_ = 0;
 };
 
+// ---- ReverseSequence: sequence_lens read on the device ----
+
+// Lengths the host knows are checked as the CPU kernel checks them; others are clamped to
+// [0, steps] by the kernel.
+class ReverseSequenceLayer : public NodeLayer {
+ public:
+  explicit ReverseSequenceLayer(const LayerSpec& spec)
+      : NodeLayer(spec),
+        batch_axis_(spec.attrs().get_int("batch_axis", 1)),
+        time_axis_(spec.attrs().get_int("time_axis", 0)) {}
+  bool supports_fp16() const override { return true; }
+
+  void prepare(const PrepareContext& ctx) override {
+    const Dims& x = input(ctx, 0).dims;
+    const int64_t rank = static_cast<int64_t>(x.size());
+    if (rank < 2) fail("input must have rank >= 2, got " + dims_str(x));
+    const int64_t b = axis_in(batch_axis_, rank), t = axis_in(time_axis_, rank);
+    if (b == t) fail("batch_axis and time_axis must differ");
+    const TensorDesc& lens = input(ctx, 1);
+    if (lens.dtype != DataType::kInt64 && lens.dtype != DataType::kInt32) {
+      fail("sequence_lens must be int32 or int64, got " + dtype_name(lens.dtype));
+    }
+    if (lens.numel() != x[b]) {
+      fail("sequence_lens has " + std::to_string(lens.numel()) + " values for batch size " + std::to_string(x[b]));
+    }
+    const int slot = input_slot(1);
+    if (const cpu::HostTensor* known = static_cast<size_t>(slot) < ctx.host_values.size() ? ctx.host_values[slot] : nullptr) {
+      const Dims v = known->to_int64s();
+      for (size_t i = 0; i < v.size(); ++i) {
+        if (v[i] < 0 || v[i] > x[t]) fail("sequence_lens[" + std::to_string(i) + "] is out of range");
+      }
+    }
+    const Dims strides = strides_of(x);
+    n_ = num_elements(x);
+    steps_ = x[t];
+    time_stride_ = strides[t];
+    batch_ = x[b];
+    batch_stride_ = strides[b];
+    wide_ = lens.dtype == DataType::kInt64;
+    elem_size_ = element_size(input(ctx, 0).dtype);
+  }
+  void enqueue(const EnqueueContext& ctx) override {
+    check(reverse_sequence(input(ctx, 0).data, output(ctx, 0).data, n_, steps_, time_stride_, batch_, batch_stride_,
+                           input(ctx, 1).data, wide_, elem_size_, ctx.stream),
+          "reverse sequence");
+  }
+
+ private:
+  int64_t batch_axis_, time_axis_;
+  int64_t n_ = 0, steps_ = 0, time_stride_ = 1, batch_ = 0, batch_stride_ = 1;
+  bool wide_ = true;
+  size_t elem_size_ = 0;
+};
+
 std::unique_ptr<Layer> make_depth_to_space(const LayerSpec& spec) { return std::make_unique<BlockLayer>(spec, true); }
 std::unique_ptr<Layer> make_space_to_depth(const LayerSpec& spec) { return std::make_unique<BlockLayer>(spec, false); }
 
@@ -456,5 +510,6 @@ GRAFT_GPU_LAYER("", Flatten, 1, make_layer<ReshapeLayer>);
 GRAFT_GPU_LAYER("", Squeeze, 1, make_layer<ReshapeLayer>);
 GRAFT_GPU_LAYER("", Unsqueeze, 1, make_layer<ReshapeLayer>);
 GRAFT_GPU_LAYER("", Trilu, 14, make_layer<TriluLayer>);
+GRAFT_GPU_LAYER("", ReverseSequence, 10, make_layer<ReverseSequenceLayer>);
 
 }  // namespace graft::cuda

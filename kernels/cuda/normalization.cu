@@ -148,6 +148,43 @@ cudaError_t normalize_slots_typed(const SlotNorm& a, cudaStream_t stream) {
   return launch(std::integral_constant<int, 1>{});
 }
 
+template <typename A>
+__device__ __forceinline__ A pow_of(A base, A exponent) {
+  if constexpr (std::is_same_v<A, float>) return powf(base, exponent);
+  else return A(pow(double(base), double(exponent)));
+}
+
+// A thread per element, summing the squares of its channel window (a handful of channels).
+template <typename T>
+__global__ void local_response_norm_kernel(const T* x, T* y, int64_t channels, int64_t spatial, int64_t before,
+                                           int64_t after, compute_t<T> scale, compute_t<T> beta, compute_t<T> bias,
+                                           int64_t total) {
+  using C = compute_t<T>;
+  for (int64_t e = grid_first<int64_t>(); e < total; e += grid_step<int64_t>()) {
+    const int64_t c = e / spatial % channels;
+    const T* channel0 = x + (e - c * spatial);
+    const int64_t lo = c - before > 0 ? c - before : 0, hi = c + after < channels ? c + after : channels - 1;
+    C squares = 0;
+    for (int64_t k = lo; k <= hi; ++k) {
+      const C v = convert<C>(channel0[k * spatial]);
+      squares += v * v;
+    }
+    y[e] = convert<T>(convert<C>(x[e]) / pow_of(C(bias + scale * squares), beta));
+  }
+}
+
+template <typename T>
+cudaError_t local_response_norm_typed(const LocalResponseNorm& a, cudaStream_t stream) {
+  using C = compute_t<T>;
+  const int64_t total = a.n * a.c * a.s;
+  if (total == 0) return cudaSuccess;
+  const int64_t before = (a.size - 1) / 2, after = a.size - 1 - before;
+  local_response_norm_kernel<T><<<grid_blocks(total), kBlockThreads, 0, stream>>>(
+      static_cast<const T*>(a.x), static_cast<T*>(a.y), a.c, a.s, before, after, C(a.alpha / double(a.size)),
+      C(a.beta), C(a.bias), total);
+  return cudaGetLastError();
+}
+
 }  // namespace
 
 cudaError_t normalize_rows(const RowNorm& args, cudaStream_t stream) {
@@ -156,6 +193,11 @@ cudaError_t normalize_rows(const RowNorm& args, cudaStream_t stream) {
 
 cudaError_t normalize_slots(const SlotNorm& args, cudaStream_t stream) {
   return dispatch_float_num(args.type, [&](auto tag) { return normalize_slots_typed<decltype(tag)>(args, stream); });
+}
+
+cudaError_t local_response_norm(const LocalResponseNorm& args, cudaStream_t stream) {
+  return dispatch_float_num(args.type,
+                            [&](auto tag) { return local_response_norm_typed<decltype(tag)>(args, stream); });
 }
 
 }  // namespace graft::cuda

@@ -50,4 +50,16 @@ struct SlotNorm {
 };
 cudaError_t normalize_slots(const SlotNorm& args, cudaStream_t stream);
 
+// LRN across the channels of an [n, c, s] view: y = x / (bias + alpha / size * (sum of x^2
+// over channels c - (size - 1) / 2 .. c + size / 2 that exist))^beta.
+struct LocalResponseNorm {
+  NumType type = NumType::kFloat;
+  const void* x = nullptr;
+  void* y = nullptr;
+  int64_t n = 0, c = 0, s = 0;
+  int64_t size = 1;
+  double alpha = 1e-4, beta = 0.75, bias = 1.0;
+};
+cudaError_t local_response_norm(const LocalResponseNorm& args, cudaStream_t stream);
+
 }  // namespace graft::cuda

@@ -2,8 +2,9 @@
 // not, a single-value scale, Mean / InvStdDev outputs, rows short and long),
 // BatchNormalization (inference; training refused), InstanceNormalization,
 // GroupNormalization (per-group and per-channel parameters), MeanVarianceNormalization
-// (contiguous and strided axes); float16 / double storage, FP16 precision, empty tensors;
-// and the time of a BERT-sized LayerNorm.
+// (contiguous and strided axes), LRN (odd and even windows, windows wider than the
+// channels); float16 / double storage, FP16 precision, empty tensors; and the time of a
+// BERT-sized LayerNorm.
 #include <gtest/gtest.h>
 
 #include <iostream>
@@ -172,6 +173,46 @@ TEST(NormalizationGpu, RefusesIntegers) {
   GRAFT_REQUIRE_GPU();
   const std::string message = build_error(mvn_model({2, 3, 4, 5}, {}, DataType::kInt32));
   EXPECT_NE(message.find("'n'"), std::string::npos) << message;
+}
+
+struct LrnCase {
+  std::vector<int64_t> dims;
+  int64_t size = 5;
+  float alpha = 1e-4f, beta = 0.75f, bias = 1.0f;
+};
+
+Model lrn_model(const LrnCase& c, DataType dtype) {
+  OpModel m(13);
+  m.node("LRN", {m.input("x", c.dims, dtype)},
+         {Attribute::of_int("size", c.size), Attribute::of_float("alpha", c.alpha), Attribute::of_float("beta", c.beta),
+          Attribute::of_float("bias", c.bias)});
+  return m.model;
+}
+
+TEST(NormalizationGpu, LocalResponseNormalization) {
+  GRAFT_REQUIRE_GPU();
+  const std::vector<LrnCase> cases = {
+      {{2, 16, 7, 7}, 5, 1e-4f, 0.75f, 1.0f},  // AlexNet's
+      {{1, 8, 5, 5}, 4, 0.5f, 0.75f, 2.0f},    // an even window: one more channel after than before
+      {{3, 5}, 3, 2.0f, 1.5f, 0.5f},           // no spatial dims
+      {{2, 3, 4, 5, 6}, 7, 1.0f, 0.5f, 1.0f},  // a window wider than the channels
+      {{1, 1, 9}, 1, 3.0f, 1.0f, 1.0f},
+      {{0, 4, 3, 3}, 5, 1e-4f, 0.75f, 1.0f},
+  };
+  for (const LrnCase& c : cases) {
+    SCOPED_TRACE(cpu::dims_str(c.dims) + " size " + std::to_string(c.size));
+    testing::expect_layer(lrn_model(c, DataType::kFloat), "LRN");
+    expect_gpu_matches_cpu(lrn_model(c, DataType::kFloat), 1, kFP32);
+    expect_gpu_matches_cpu(lrn_model(c, DataType::kFloat16), 2, kF16Storage);
+    expect_gpu_matches_cpu(lrn_model(c, DataType::kDouble), 3, kDouble);
+    expect_gpu_matches_cpu(lrn_model(c, DataType::kFloat), 4, kFP16);
+  }
+}
+
+TEST(NormalizationGpu, LrnRefusesIntegers) {
+  GRAFT_REQUIRE_GPU();
+  const std::string message = build_error(lrn_model({{1, 4, 3, 3}}, DataType::kInt32));
+  EXPECT_NE(message.find("'n' (LRN)"), std::string::npos) << message;
 }
 
 // BERT-base's LayerNorm over 8192 tokens, float16.

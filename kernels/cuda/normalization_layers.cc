@@ -1,7 +1,8 @@
 // GPU layers of the normalizations, with the semantics of kernels/cpu/normalization.cc.
 // LayerNormalization, GroupNormalization and InstanceNormalization normalize rows by their
 // own statistics in one kernel; BatchNormalization (inference) and
-// MeanVarianceNormalization apply per-slot statistics (BatchNormalization's folded at load).
+// MeanVarianceNormalization apply per-slot statistics (BatchNormalization's folded at load);
+// LRN sums squares over a window of channels.
 #include <cuda_runtime_api.h>
 
 #include <cmath>
@@ -270,6 +271,41 @@ class MeanVarianceLayer : public FloatLayer {
   size_t stats_bytes_ = 0, workspace_ = 0;
 };
 
+// LRN across channels (AlexNet, GoogLeNet): the window of `size` channels around each.
+class LrnLayer : public FloatLayer {
+ public:
+  explicit LrnLayer(const LayerSpec& spec) : FloatLayer(spec) {
+    const ops::NodeAttrs a = spec.attrs();
+    if (!a.has("size")) fail("attribute 'size' is required");
+    args_.size = a.get_int("size", 1);
+    if (args_.size <= 0) fail("attribute 'size' must be positive, got " + std::to_string(args_.size));
+    args_.alpha = a.get_float("alpha", 1e-4f);
+    args_.beta = a.get_float("beta", 0.75f);
+    args_.bias = a.get_float("bias", 1.0f);
+  }
+
+  void prepare(const PrepareContext& ctx) override {
+    const TensorDesc& x = input(ctx, 0);
+    args_.type = float_type(x.dtype);
+    if (x.dims.size() < 2) fail("input X must have rank >= 2 (N, C, ...), got " + dims_str(x.dims));
+    args_.n = x.dims[0];
+    args_.c = x.dims[1];
+    args_.s = dims_product(x.dims, 2, x.dims.size());
+  }
+
+  void enqueue(const EnqueueContext& ctx) override {
+    LocalResponseNorm a = args_;
+    a.x = input(ctx, 0).data;
+    a.y = output(ctx, 0).data;
+    check(local_response_norm(a, ctx.stream), "local response normalization");
+  }
+
+  std::string summary() const override { return "local response normalization"; }
+
+ private:
+  LocalResponseNorm args_;
+};
+
 std::unique_ptr<Layer> make_group_norm(const LayerSpec& spec) { return std::make_unique<GroupNormLayer>(spec, false); }
 std::unique_ptr<Layer> make_instance_norm(const LayerSpec& spec) { return std::make_unique<GroupNormLayer>(spec, true); }
 
@@ -280,5 +316,6 @@ GRAFT_GPU_LAYER("", GroupNormalization, 1, make_group_norm);
 GRAFT_GPU_LAYER("", InstanceNormalization, 1, make_instance_norm);
 GRAFT_GPU_LAYER("", BatchNormalization, 1, make_layer<BatchNormLayer>);
 GRAFT_GPU_LAYER("", MeanVarianceNormalization, 1, make_layer<MeanVarianceLayer>);
+GRAFT_GPU_LAYER("", LRN, 1, make_layer<LrnLayer>);
 
 }  // namespace graft::cuda

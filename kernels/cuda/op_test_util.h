@@ -106,4 +106,19 @@ inline std::string build_error(const Model& m) {
   return "";
 }
 
+// The message of the Error that building `m` and running it on random inputs throws (for
+// errors found only once input dims are known); "" and a failure if none.
+inline std::string run_error(const Model& m) {
+  engine::BuildOptions options;
+  options.autotune = false;
+  try {
+    const engine::BuildResult built = engine::gpu_backend()->build(m, options);
+    engine::gpu_backend()->open(built.network)->run(random_inputs_of(m, 1));
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "building and running the model did not fail";
+  return "";
+}
+
 }  // namespace graft::cuda::testing
