@@ -1,13 +1,24 @@
-// Conv and ConvTranspose through cuDNN, NCHW, 1 to 3 spatial dims (1-D runs as 2-D with a
-// height of 1). Conv takes in, in this order, an Add of a per-channel constant (merged into
-// its bias), an Add of a same-shape tensor (the residual) and one activation:
-// cudnnConvolutionBiasActivationForward computes them where it can (identity or ReLU with
-// the implicit precomputed GEMM), else the plain convolution is followed by one epilogue
-// pass (kernels/cuda/epilogue.h).
+// Conv and ConvTranspose through cuDNN, 1 to 3 spatial dims (1-D runs as 2-D with a height
+// of 1). A 2-D Conv at FP16 or TF32 reads and writes its activations channels-last (NHWC),
+// its filter as KRSC: cuDNN's tensor-core kernels work in that layout, and its NCHW ones at
+// those precisions are several times slower (ResNet-50's 3x3 convs on an H200). FP32, 1-D,
+// 3-D and ConvTranspose stay NCHW.
+//
+// Conv takes in, in this order, an Add of a per-channel constant (merged into its bias), an
+// Add of a same-shape tensor (the residual) and one activation:
+// cudnnConvolutionBiasActivationForward computes them where it can (identity, ReLU or
+// Clip(0, max) with the implicit precomputed GEMM), else the plain convolution is followed
+// by one epilogue pass (kernels/cuda/epilogue.h).
+//
+// Two tactics of graft's own come before cuDNN's algorithms where they apply (cuDNN's legacy
+// API is slow for both on Hopper): a channels-last 1x1 Conv of one group, stride 1 and no
+// pads is one cuBLASLt GEMM (bias, residual and ReLU in its epilogue), and a channels-last
+// depthwise Conv of a constant W runs graft's own kernel (conv.h).
 //
 // cuDNN pads symmetrically: pads whose begin and end differ (SAME_UPPER with stride 2, ...)
 // are met by copying the input into a zero-padded workspace buffer; a ConvTranspose whose
 // pads cuDNN cannot express is computed uncropped into the workspace and cropped.
+#include <cublasLt.h>
 #include <cudnn.h>
 
 #include <algorithm>
@@ -19,6 +30,7 @@
 
 #include "kernels/cpu/host_tensor.h"
 #include "kernels/cuda/conv.h"
+#include "kernels/cuda/cublaslt_util.h"
 #include "kernels/cuda/epilogue.h"
 #include "kernels/cuda/layer.h"
 #include "kernels/cuda/layer_helpers.h"
@@ -69,6 +81,13 @@ const char* backward_data_algo_name(int algo) {
   return algo >= 0 && algo < CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT ? kNames[algo] : "unknown";
 }
 
+// graft's own tactics, offered next to cuDNN's algorithms (ids below 0).
+constexpr int kDepthwiseAlgo = -1;
+const char* const kDepthwiseTactic = "depthwise_nhwc";
+constexpr int kGemmAlgo = -2;
+const char* const kGemmTactic = "cublaslt_gemm";
+constexpr size_t kMaxGemmWorkspace = size_t(32) << 20;
+
 struct Algo {
   int id = 0;
   cudnnMathType_t math = CUDNN_DEFAULT_MATH;
@@ -105,16 +124,52 @@ std::vector<Algo> usable_algos(const Perf* perf, int n, Precision p, bool half_d
 
 cudnnDataType_t cudnn_type(NumType t) { return t == NumType::kHalf ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT; }
 
-std::vector<int> packed_strides(const std::vector<int>& dims) {
+// Strides of a packed tensor of dims [N, C, spatial...], with C innermost when channels_last.
+std::vector<int> packed_strides(const std::vector<int>& dims, bool channels_last) {
+  std::vector<int> order(dims.size());  // dims from outermost to innermost
+  for (size_t i = 0; i < dims.size(); ++i) order[i] = static_cast<int>(i);
+  if (channels_last) std::rotate(order.begin() + 1, order.begin() + 2, order.end());
   std::vector<int> s(dims.size(), 1);
-  for (size_t i = dims.size() - 1; i > 0; --i) s[i - 1] = s[i] * dims[i];
+  int step = 1;
+  for (size_t k = dims.size(); k-- > 0;) {
+    s[order[k]] = step;
+    step *= dims[order[k]];
+  }
   return s;
 }
 
-void set_tensor(const CudnnTensor& d, NumType type, const std::vector<int>& dims) {
+void set_tensor(const CudnnTensor& d, NumType type, const std::vector<int>& dims, bool channels_last) {
   check_cudnn(cudnnSetTensorNdDescriptor(d.get(), cudnn_type(type), static_cast<int>(dims.size()), dims.data(),
-                                         packed_strides(dims).data()),
+                                         packed_strides(dims, channels_last).data()),
               "cudnn: tensor descriptor");
+}
+
+// A [K, C, R, S] filter (KCRS) reordered as KRSC, the layout of cuDNN's NHWC filters.
+std::vector<float> to_krsc(const std::vector<float>& w, const std::vector<int64_t>& dims) {
+  const int64_t k = dims[0], c = dims[1], rs = dims[2] * dims[3];
+  std::vector<float> out(w.size());
+  for (int64_t o = 0; o < k; ++o) {
+    for (int64_t i = 0; i < c; ++i) {
+      for (int64_t p = 0; p < rs; ++p) out[(o * rs + p) * c + i] = w[(o * c + i) * rs + p];
+    }
+  }
+  return out;
+}
+
+// A depthwise [C, 1, R, S] filter as [R, S, C], the layout of depthwise_conv_nhwc.
+std::vector<float> to_rsc(const std::vector<float>& w, const std::vector<int64_t>& dims) {
+  const int64_t c = dims[0], rs = dims[2] * dims[3];
+  std::vector<float> out(w.size());
+  for (int64_t i = 0; i < c; ++i) {
+    for (int64_t p = 0; p < rs; ++p) out[p * c + i] = w[i * rs + p];
+  }
+  return out;
+}
+
+size_t ir_rank(const Tensor* t) {
+  if (!t) return 0;
+  const Shape s = t->shape();
+  return s.has_rank() ? s.rank() : 0;
 }
 
 int to_int(int64_t v, const std::string& what) {
@@ -238,6 +293,22 @@ bool conv_absorbs(const std::vector<const Node*>& group, const Node& next) {
   return add_to_fusion(*group[0], group.back()->output(0).get(), next, f);
 }
 
+struct CudnnAct {
+  cudnnActivationMode_t mode = CUDNN_ACTIVATION_IDENTITY;
+  double coef = 0.0;
+};
+
+// The activation cudnnConvolutionBiasActivationForward applies for a fused one (none,
+// Relu, Clip(0, max) as ReLU6 is); std::nullopt when the epilogue must.
+std::optional<CudnnAct> cudnn_activation(const std::optional<ActivationParams>& act) {
+  if (!act) return CudnnAct{};
+  if (act->kind == Activation::kRelu) return CudnnAct{CUDNN_ACTIVATION_RELU, 0.0};
+  if (act->kind == Activation::kClip && act->alpha == 0.0f && act->beta > 0.0f) {
+    return CudnnAct{CUDNN_ACTIVATION_CLIPPED_RELU, act->beta};
+  }
+  return std::nullopt;
+}
+
 // --------------------------------------------------------------------------------------
 
 class CudnnConvLayer : public Layer {
@@ -255,6 +326,9 @@ class CudnnConvLayer : public Layer {
     w_index_ = input_of(conv.input(1).get());
     b_index_ = input_of(conv.input(2).get());
     residual_index_ = input_of(fusion_.residual);
+    // Formats are asked per tensor by its IR rank: channels-last only when all of them agree.
+    channels_last_capable_ = !transposed && ir_rank(conv.input(0).get()) == 4 && ir_rank(spec.outputs[0]) == 4 &&
+                             (!fusion_.residual || ir_rank(fusion_.residual) == 4);
     const Tensor* w = conv.input(1).get();
     if (w->data) {
       w_dims_ = w->data->dims;
@@ -277,11 +351,24 @@ class CudnnConvLayer : public Layer {
   bool supports_fp16() const override { return true; }
   bool takes_constant(size_t i) const override { return i < taken_.size() && taken_[i]; }
 
+  // X, the residual and Y channels-last; a W that is not a constant too (an NHWC [K, C, R, S]
+  // is KRSC); a constant W is reordered in load().
+  Format input_format(size_t i, size_t rank) const override {
+    const int k = static_cast<int>(i);
+    const bool activation = k == 0 || k == residual_index_ || (k == w_index_ && !taken_[i]);
+    return channels_last() && rank == 4 && activation ? Format::kChannelsLast : Format::kLinear;
+  }
+  Format output_format(size_t /*i*/, size_t rank) const override {
+    return channels_last() && rank == 4 ? Format::kChannelsLast : Format::kLinear;
+  }
+
   void load(const LoadContext& ctx) override {
     const Node& conv = spec_.main();
     if (taken_[w_index_]) {
       const DataType storage = input_storage(w_index_, conv.input(1)->dtype());
-      w_dev_ = upload_floats(*constant_floats(conv.input(1).get()), storage, ctx);
+      const std::vector<float> w = *constant_floats(conv.input(1).get());
+      w_dev_ = upload_floats(channels_last() && w_dims_.size() == 4 ? to_krsc(w, w_dims_) : w, storage, ctx);
+      if (own_depthwise()) dw_weights_ = upload_floats(to_rsc(w, w_dims_), storage, ctx);
       weight_type_ = float_num_type(storage, spec_);
     }
     if (bias_constant_) {
@@ -306,13 +393,37 @@ class CudnnConvLayer : public Layer {
 
   void prepare(const PrepareContext& ctx) override;
   size_t workspace_bytes() const override {
-    return empty_ ? 0 : align_up(algos_.empty() ? 0 : algos_[chosen_].workspace) + scratch_bytes_;
+    if (empty_) return 0;
+    if (algos_.empty()) return scratch_bytes_;
+    const Algo& a = algos_[chosen_];
+    // graft's own tactics read the input unpadded.
+    return a.id < 0 ? a.workspace : align_up(a.workspace) + scratch_bytes_;
   }
   void enqueue(const EnqueueContext& ctx) override;
   std::string summary() const override;
 
  private:
   int input_of(const Tensor* t) const { return t ? spec_.input_index(t) : -1; }
+  // FP32 keeps to NCHW: cuDNN's FMA kernels are no faster channels-last.
+  bool channels_last() const { return channels_last_capable_ && precision() != Precision::kFP32; }
+  // A channels-last depthwise conv (one input and one output channel per group) of a
+  // constant W, which graft's own kernel can run.
+  bool own_depthwise() const {
+    return channels_last() && w_dims_.size() == 4 && w_dims_[1] == 1 && w_dims_[0] == attrs_.group && attrs_.group > 1;
+  }
+  bool runs_own_depthwise() const { return !algos_.empty() && algos_[chosen_].id == kDepthwiseAlgo; }
+  void run_depthwise(const EnqueueContext& ctx, const void* bias, const void* res);
+  // A channels-last 1x1 conv of one group, stride 1, no pads: Y [N*H*W, K] = X [N*H*W, C] W^T.
+  bool pointwise_gemm() const;
+  bool runs_gemm() const { return !algos_.empty() && algos_[chosen_].id == kGemmAlgo; }
+  // What cuBLASLt's epilogue takes of the fusion: a constant bias, ReLU after it.
+  bool gemm_bias() const { return bias_dev_ != nullptr; }
+  bool gemm_relu() const {
+    return fusion_.act && fusion_.act->kind == Activation::kRelu && (gemm_bias() || !has_bias_);
+  }
+  std::optional<Algo> plan_gemm(cublasLtHandle_t h);
+  void run_gemm(const EnqueueContext& ctx, const void* w, const void* bias);
+  void check_formats(const PrepareContext& ctx) const;
   void take(int i) {
     if (i >= 0 && spec_.inputs[i] && spec_.inputs[i]->is_constant()) taken_[i] = true;
   }
@@ -326,7 +437,7 @@ class CudnnConvLayer : public Layer {
   bool fused_by_cudnn(bool has_bias) const;
   void run_forward(const EnqueueContext& ctx, const void* x, const void* w, const void* bias, const void* res, void* ws);
   void run_transposed(const EnqueueContext& ctx, const void* x, const void* w, void* ws);
-  void epilogue(const EnqueueContext& ctx, const void* bias, const void* res);
+  void epilogue(const EnqueueContext& ctx, const void* bias, const void* res, bool with_act = true);
 
   const LayerSpec spec_;
   const bool transposed_;
@@ -336,7 +447,9 @@ class CudnnConvLayer : public Layer {
   int w_index_ = -1, b_index_ = -1, residual_index_ = -1;
   std::vector<int64_t> w_dims_;  // of a constant W
   bool has_bias_ = false, bias_constant_ = false;
+  bool channels_last_capable_ = false;
   void* w_dev_ = nullptr;
+  void* dw_weights_ = nullptr;  // [R, S, C] for own_depthwise()
   void* bias_dev_ = nullptr;
   int64_t bias_size_ = 0;
   NumType weight_type_ = NumType::kFloat;
@@ -354,6 +467,10 @@ class CudnnConvLayer : public Layer {
   size_t chosen_ = 0;
   std::string tactic_;
   cudnnHandle_t handle_ = nullptr;  // of the last prepare(), for workspace queries
+  // The GEMM of pointwise_gemm(): D (K x M) = W^T (K x C) * X^T (C x M), column-major.
+  LtMatmulDesc gemm_desc_;
+  LtLayout gemm_w_, gemm_x_, gemm_y_;
+  cublasLtMatmulHeuristicResult_t gemm_algo_{};
   CudnnTensor x_desc_, y_desc_, bias_desc_;
   CudnnFilter w_desc_;
   CudnnConv conv_desc_;
@@ -487,11 +604,26 @@ void CudnnConvLayer::prepare(const PrepareContext& ctx) {
   for (int64_t v : y) y_n *= v;
   empty_ = x_n == 0 || y_n == 0;
   algos_.clear();
+  check_formats(ctx);
   if (empty_) return;
   set_descriptors(ctx);
   handle_ = static_cast<cudnnHandle_t>(ctx.handles.cudnn);
   find_algos(handle_);
+  if (pointwise_gemm()) {
+    if (const std::optional<Algo> gemm = plan_gemm(static_cast<cublasLtHandle_t>(ctx.handles.cublaslt))) {
+      algos_.insert(algos_.begin(), *gemm);
+    }
+  }
   choose_algo();
+}
+
+// The engine stores each tensor as input_format / output_format asked.
+void CudnnConvLayer::check_formats(const PrepareContext& ctx) const {
+  const Format want = channels_last() ? Format::kChannelsLast : Format::kLinear;
+  bool ok = ctx.outputs[0].format == want && ctx.inputs[0].format == want;
+  if (residual_index_ >= 0) ok = ok && ctx.inputs[residual_index_].format == want;
+  if (!taken_[w_index_]) ok = ok && ctx.inputs[w_index_].format == want;
+  if (!ok) throw Error(spec_.describe() + ": a tensor is not stored " + format_name(want) + " as the layer asked");
 }
 
 void CudnnConvLayer::set_descriptors(const PrepareContext& ctx) {
@@ -532,9 +664,11 @@ void CudnnConvLayer::set_descriptors(const PrepareContext& ctx) {
   scratch_bytes_ = staged_dims_.empty() ? 0 : align_up(staged * static_cast<size_t>(batch_) * (transposed_ ? nc_out : nc_in) * elem);
 
   // For ConvTranspose, X is the forward convolution's dy and Y its dx.
-  set_tensor(x_desc_, type_, x);
-  set_tensor(y_desc_, type_, y);
-  check_cudnn(cudnnSetFilterNdDescriptor(w_desc_.get(), cudnn_type(type_), CUDNN_TENSOR_NCHW, static_cast<int>(w.size()), w.data()),
+  const bool nhwc = channels_last();
+  set_tensor(x_desc_, type_, x, nhwc);
+  set_tensor(y_desc_, type_, y, nhwc);
+  check_cudnn(cudnnSetFilterNdDescriptor(w_desc_.get(), cudnn_type(type_), nhwc ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW,
+                                         static_cast<int>(w.size()), w.data()),
               what + ": filter descriptor");
   check_cudnn(cudnnSetConvolutionNdDescriptor(conv_desc_.get(), static_cast<int>(pad.size()), pad.data(), stride.data(),
                                               dil.data(), CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
@@ -545,10 +679,9 @@ void CudnnConvLayer::set_descriptors(const PrepareContext& ctx) {
   check_cudnn(cudnnSetConvolutionMathType(conv_desc_.get(), math), what + ": math type");
   std::vector<int> bias(y.size(), 1);
   bias[1] = y[1];
-  set_tensor(bias_desc_, type_, bias);
-  const bool relu = fusion_.act && fusion_.act->kind == Activation::kRelu;
-  check_cudnn(cudnnSetActivationDescriptor(act_desc_.get(), relu ? CUDNN_ACTIVATION_RELU : CUDNN_ACTIVATION_IDENTITY,
-                                           CUDNN_PROPAGATE_NAN, 0.0),
+  set_tensor(bias_desc_, type_, bias, nhwc);
+  const CudnnAct act = cudnn_activation(fusion_.act).value_or(CudnnAct{});
+  check_cudnn(cudnnSetActivationDescriptor(act_desc_.get(), act.mode, CUDNN_PROPAGATE_NAN, act.coef),
               what + ": activation descriptor");
 }
 
@@ -568,6 +701,8 @@ void CudnnConvLayer::find_algos(cudnnHandle_t h) {
                                                        2 * CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf),
                 what);
     algos_ = usable_algos(perf, n, precision(), half, forward_algo_name);
+    // First, so that it is the default: several times faster than cuDNN's depthwise kernels.
+    if (dw_weights_) algos_.insert(algos_.begin(), Algo{kDepthwiseAlgo, CUDNN_DEFAULT_MATH, 0, kDepthwiseTactic});
   }
   if (algos_.empty()) throw Error(spec_.describe() + ": cuDNN offers no algorithm for these dims and precision");
 }
@@ -579,7 +714,7 @@ void CudnnConvLayer::choose_algo() {
   for (size_t i = 0; i < algos_.size(); ++i) {
     if (algos_[i].name == tactic_) chosen_ = i;
   }
-  if (algos_.empty()) return;
+  if (algos_.empty() || algos_[chosen_].id < 0) return;
   Algo& a = algos_[chosen_];
   const std::string what = spec_.describe() + ": cudnn workspace size";
   check_cudnn(cudnnSetConvolutionMathType(conv_desc_.get(), a.math), what);
@@ -597,8 +732,7 @@ void CudnnConvLayer::choose_algo() {
 }
 
 bool CudnnConvLayer::fused_by_cudnn(bool has_bias) const {
-  const bool relu_or_none = !fusion_.act || fusion_.act->kind == Activation::kRelu;
-  return !transposed_ && has_bias && relu_or_none && !cudnn_fusion_failed_.load(std::memory_order_relaxed) &&
+  return !transposed_ && has_bias && cudnn_activation(fusion_.act) && !cudnn_fusion_failed_.load(std::memory_order_relaxed) &&
          algos_[chosen_].id == CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM;
 }
 
@@ -607,6 +741,12 @@ void CudnnConvLayer::enqueue(const EnqueueContext& ctx) {
   const void* w = w_dev_ ? w_dev_ : ctx.inputs[w_index_].data;
   const void* bias = bias_dev_ ? bias_dev_ : b_index_ >= 0 ? ctx.inputs[b_index_].data : nullptr;
   const void* res = residual_index_ >= 0 ? ctx.inputs[residual_index_].data : nullptr;
+  if (runs_own_depthwise()) return run_depthwise(ctx, bias, res);
+  if (runs_gemm()) return run_gemm(ctx, w, bias);
+  // The handle may be bound to another stream: the engine's tactic timing enqueues on its
+  // own stream without binding it, and cuDNN's work would then go untimed on that one.
+  check_cudnn(cudnnSetStream(static_cast<cudnnHandle_t>(ctx.handles.cudnn), ctx.stream),
+              spec_.describe() + ": cudnnSetStream");
   void* ws = ctx.workspace;
   if (transposed_) run_transposed(ctx, ctx.inputs[0].data, w, ws);
   else run_forward(ctx, ctx.inputs[0].data, w, bias, res, ws);
@@ -627,7 +767,8 @@ void CudnnConvLayer::run_forward(const EnqueueContext& ctx, const void* x, const
   const std::string what = spec_.describe();
   const Algo& algo = algos_[chosen_];
   if (pad_input_) {
-    WindowCopy c = window(type_, batch_ * in_channels_, dims_);
+    WindowCopy c = window(type_, channels_last() ? batch_ : batch_ * in_channels_, dims_);
+    if (channels_last()) c.inner = in_channels_;
     const size_t first = 3 - dims_.size();
     for (size_t i = 0; i < dims_.size(); ++i) {
       c.src_dims[first + i] = dims_[i].in;
@@ -679,18 +820,91 @@ void CudnnConvLayer::run_transposed(const EnqueueContext& ctx, const void* x, co
   check_cuda(copy_window(c, ctx.stream), spec_.describe() + ": cropping the output");
 }
 
-void CudnnConvLayer::epilogue(const EnqueueContext& ctx, const void* bias, const void* res) {
-  if (!bias && !res && !fusion_.act) return;
+bool CudnnConvLayer::pointwise_gemm() const {
+  if (!channels_last() || attrs_.group != 1) return false;
+  return std::all_of(dims_.begin(), dims_.end(), [](const SpatialDim& d) {
+    return d.kernel == 1 && d.stride == 1 && d.pad_begin == 0 && d.pad_end == 0;
+  });
+}
+
+// Descriptors and cuBLASLt's first heuristic choice; none when it offers nothing.
+std::optional<Algo> CudnnConvLayer::plan_gemm(cublasLtHandle_t h) {
+  const std::string what = spec_.describe() + ": cublasLt 1x1 GEMM";
+  const bool half = type_ == NumType::kHalf;
+  const cudaDataType t = half ? CUDA_R_16F : CUDA_R_32F;
+  cublasLtMatmulDesc_t d = nullptr;
+  check_cublas(cublasLtMatmulDescCreate(&d, half ? CUBLAS_COMPUTE_32F : CUBLAS_COMPUTE_32F_FAST_TF32, CUDA_R_32F), what);
+  gemm_desc_.reset(d);
+  set_lt_attr(cublasLtMatmulDescSetAttribute, d, CUBLASLT_MATMUL_DESC_TRANSA, CUBLAS_OP_T, what);
+  set_lt_attr(cublasLtMatmulDescSetAttribute, d, CUBLASLT_MATMUL_DESC_TRANSB, CUBLAS_OP_N, what);
+  const cublasLtEpilogue_t ep = gemm_bias() ? (gemm_relu() ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS)
+                                            : (gemm_relu() ? CUBLASLT_EPILOGUE_RELU : CUBLASLT_EPILOGUE_DEFAULT);
+  set_lt_attr(cublasLtMatmulDescSetAttribute, d, CUBLASLT_MATMUL_DESC_EPILOGUE, ep, what);
+  if (gemm_bias()) set_lt_attr(cublasLtMatmulDescSetAttribute, d, CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias_dev_, what);
+  const int64_t m = batch_ * dims_[0].out * dims_[1].out, c = in_channels_, k = out_channels_;
+  gemm_w_ = lt_layout(t, c, k, c, what);
+  gemm_x_ = lt_layout(t, c, m, c, what);
+  gemm_y_ = lt_layout(t, k, m, k, what);
+  cublasLtMatmulPreference_t pref = nullptr;
+  check_cublas(cublasLtMatmulPreferenceCreate(&pref), what);
+  LtPreference owner(pref);
+  const uint64_t max_ws = kMaxGemmWorkspace;
+  set_lt_attr(cublasLtMatmulPreferenceSetAttribute, pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, max_ws, what);
+  int n = 0;
+  const cublasStatus_t s = cublasLtMatmulAlgoGetHeuristic(h, d, gemm_w_.get(), gemm_x_.get(), gemm_y_.get(),
+                                                          gemm_y_.get(), pref, 1, &gemm_algo_, &n);
+  if (s != CUBLAS_STATUS_SUCCESS || n < 1 || gemm_algo_.state != CUBLAS_STATUS_SUCCESS) return std::nullopt;
+  return Algo{kGemmAlgo, CUDNN_DEFAULT_MATH, gemm_algo_.workspaceSize, kGemmTactic};
+}
+
+// The residual comes in as C (beta 1); what cuBLASLt's epilogue does not apply follows in
+// one pass.
+void CudnnConvLayer::run_gemm(const EnqueueContext& ctx, const void* w, const void* bias) {
+  const void* res = residual_index_ >= 0 ? ctx.inputs[residual_index_].data : nullptr;
+  void* y = ctx.outputs[0].data;
+  const float one = 1.0f, beta = res ? 1.0f : 0.0f;
+  check_cublas(cublasLtMatmul(static_cast<cublasLtHandle_t>(ctx.handles.cublaslt), gemm_desc_.get(), &one, w,
+                              gemm_w_.get(), ctx.inputs[0].data, gemm_x_.get(), &beta, res ? res : y, gemm_y_.get(), y,
+                              gemm_y_.get(), &gemm_algo_.algo, ctx.workspace, gemm_algo_.workspaceSize, ctx.stream),
+               spec_.describe() + ": cublasLtMatmul");
+  const bool act_left = fusion_.act && !gemm_relu();
+  epilogue(ctx, gemm_bias() ? nullptr : bias, nullptr, act_left);
+}
+
+void CudnnConvLayer::run_depthwise(const EnqueueContext& ctx, const void* bias, const void* res) {
+  const SpatialDim& h = dims_[0];
+  const SpatialDim& w = dims_[1];
+  DepthwiseConv d;
+  d.type = type_;
+  d.x = ctx.inputs[0].data;
+  d.w = dw_weights_;
+  d.bias = bias;
+  d.residual = res;
+  d.y = ctx.outputs[0].data;
+  d.batch = batch_;
+  d.channels = out_channels_;
+  d.in_h = h.in, d.in_w = w.in, d.out_h = h.out, d.out_w = w.out;
+  d.kernel_h = h.kernel, d.kernel_w = w.kernel, d.stride_h = h.stride, d.stride_w = w.stride;
+  d.dil_h = h.dil, d.dil_w = w.dil, d.pad_h = h.pad_begin, d.pad_w = w.pad_begin;
+  if (fusion_.act) d.act = *fusion_.act;
+  check_cuda(depthwise_conv_nhwc(d, ctx.stream), spec_.describe() + ": depthwise conv");
+}
+
+void CudnnConvLayer::epilogue(const EnqueueContext& ctx, const void* bias, const void* res, bool with_act) {
+  const bool act = fusion_.act && with_act;
+  if (!bias && !res && !act) return;
   EpilogueArgs a;
   a.type = type_;
   a.y = ctx.outputs[0].data;
   a.n = ctx.outputs[0].numel();
   a.channels = out_channels_;
   a.inner = 1;
-  for (const SpatialDim& d : dims_) a.inner *= d.out;
+  if (!channels_last()) {
+    for (const SpatialDim& d : dims_) a.inner *= d.out;
+  }
   a.bias = bias;
   a.residual = res;
-  if (fusion_.act) a.act = *fusion_.act;
+  if (act) a.act = *fusion_.act;
   check_cuda(apply_epilogue(a, ctx.stream), spec_.describe() + ": epilogue");
 }
 
@@ -720,8 +934,14 @@ const char* math_name(cudnnMathType_t m) {
 }
 
 std::string CudnnConvLayer::summary() const {
-  std::string s = transposed_ ? "cudnn conv_transpose" : "cudnn conv";
-  if (!algos_.empty()) {
+  const bool own = runs_own_depthwise(), gemm = runs_gemm();
+  std::string s = own || gemm ? "conv" : transposed_ ? "cudnn conv_transpose" : "cudnn conv";
+  if (own) s += std::string(" ") + kDepthwiseTactic + " (graft kernel)";
+  if (gemm) {
+    s += std::string(" ") + kGemmTactic + " (1x1 as one GEMM, workspace " +
+         std::to_string(algos_[chosen_].workspace >> 10) + " KiB)";
+  }
+  if (!algos_.empty() && !own && !gemm) {
     const Algo& a = algos_[chosen_];
     s += " " + a.name + " (" + math_name(a.math) + " math, workspace " + std::to_string(a.workspace >> 10) + " KiB)";
   }
@@ -733,11 +953,15 @@ std::string CudnnConvLayer::summary() const {
   if (!parts.empty()) {
     s += ", fused ";
     for (size_t i = 0; i < parts.size(); ++i) s += (i ? "+" : "") + parts[i];
-    s += !algos_.empty() && fused_by_cudnn(has_bias_) ? " (cudnn)" : " (epilogue)";
+    const bool lt_all = (!has_bias_ || gemm_bias()) && (!fusion_.act || gemm_relu());
+    s += own                                             ? " (kernel)"
+         : gemm                                          ? (lt_all ? " (cublasLt)" : " (cublasLt + epilogue)")
+         : !algos_.empty() && fused_by_cudnn(has_bias_) ? " (cudnn)"
+                                                         : " (epilogue)";
   }
-  if (pad_input_) s += ", padded input copy";
+  if (pad_input_ && !own) s += ", padded input copy";
   if (crop_output_) s += ", cropped output";
-  return s + ", NCHW";
+  return s + (channels_last() ? ", NHWC" : ", NCHW");
 }
 
 std::unique_ptr<Layer> make_conv(const LayerSpec& spec) { return std::make_unique<CudnnConvLayer>(spec, false); }

@@ -2,35 +2,13 @@
 
 #include <cuda_fp16.h>
 
+#include "kernels/cuda/activation.cuh"
 #include "kernels/cuda/launch.cuh"
 #include "kernels/cuda/num_type.cuh"
+#include "kernels/cuda/pack.cuh"
 
 namespace graft::cuda {
 namespace {
-
-template <Activation A>
-__device__ float activate(float x, const ActivationParams& p) {
-  if constexpr (A == Activation::kRelu) return x > 0.0f ? x : 0.0f;
-  if constexpr (A == Activation::kClip) {
-    const float t = x < p.alpha ? p.alpha : x;
-    return t > p.beta ? p.beta : t;  // min > max gives max, as the CPU kernel does
-  }
-  if constexpr (A == Activation::kLeakyRelu) return x >= 0.0f ? x : p.alpha * x;
-  if constexpr (A == Activation::kSigmoid) return 1.0f / (1.0f + expf(-x));
-  if constexpr (A == Activation::kHardSwish) return x * fminf(fmaxf(x / 6.0f + 0.5f, 0.0f), 1.0f);
-  if constexpr (A == Activation::kTanh) return tanhf(x);
-  if constexpr (A == Activation::kGelu) return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
-  if constexpr (A == Activation::kGeluTanh) {
-    return 0.5f * x * (1.0f + tanhf(0.79788456080286536f * (x + 0.044715f * x * x * x)));
-  }
-  return x;
-}
-
-// V consecutive elements, loaded and stored as one access.
-template <typename T, int V>
-struct alignas(sizeof(T) * V) Pack {
-  T v[V];
-};
 
 template <typename T, int V, Activation A, typename Index>
 __global__ void epilogue_kernel(T* y, Index n, Index channels, Index inner, const T* bias, const T* residual,
@@ -40,12 +18,19 @@ __global__ void epilogue_kernel(T* y, Index n, Index channels, Index inner, cons
     Pack<T, V> out = *reinterpret_cast<const Pack<T, V>*>(y + i);
     Pack<T, V> res;
     if (residual) res = *reinterpret_cast<const Pack<T, V>*>(residual + i);
+    // The channel of element i and how many elements of it remain from i on; stepped
+    // along the pack rather than divided out per element.
+    Index c = (i / inner) % channels, left = inner - i % inner;
 #pragma unroll
     for (int k = 0; k < V; ++k) {
       float x = to_acc<float>(out.v[k]);
-      if (bias) x += to_acc<float>(bias[((i + k) / inner) % channels]);
+      if (bias) x += to_acc<float>(bias[c]);
       if (residual) x += to_acc<float>(res.v[k]);
       out.v[k] = from_acc<T>(activate<A>(x, p));
+      if (--left == 0) {
+        left = inner;
+        if (++c == channels) c = 0;
+      }
     }
     *reinterpret_cast<Pack<T, V>*>(y + i) = out;
   }
@@ -69,18 +54,7 @@ cudaError_t launch(const EpilogueArgs& a, cudaStream_t stream) {
 
 template <typename T, int V>
 cudaError_t dispatch_activation(const EpilogueArgs& a, cudaStream_t stream) {
-  switch (a.act.kind) {
-    case Activation::kNone: return launch<T, V, Activation::kNone>(a, stream);
-    case Activation::kRelu: return launch<T, V, Activation::kRelu>(a, stream);
-    case Activation::kClip: return launch<T, V, Activation::kClip>(a, stream);
-    case Activation::kLeakyRelu: return launch<T, V, Activation::kLeakyRelu>(a, stream);
-    case Activation::kSigmoid: return launch<T, V, Activation::kSigmoid>(a, stream);
-    case Activation::kHardSwish: return launch<T, V, Activation::kHardSwish>(a, stream);
-    case Activation::kTanh: return launch<T, V, Activation::kTanh>(a, stream);
-    case Activation::kGelu: return launch<T, V, Activation::kGelu>(a, stream);
-    case Activation::kGeluTanh: return launch<T, V, Activation::kGeluTanh>(a, stream);
-  }
-  return cudaErrorInvalidValue;
+  return dispatch_activation_kind(a.act.kind, [&](auto kind) { return launch<T, V, decltype(kind)::value>(a, stream); });
 }
 
 bool aligned(const void* p, size_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }

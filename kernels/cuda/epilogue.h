@@ -18,7 +18,8 @@ struct ActivationParams {
   float beta = 0.0f;   // Clip's upper bound
 };
 
-// The output y (n elements of `type`, kFloat or kHalf) seen as [outer, channels, inner].
+// The output y (n elements of `type`, kFloat or kHalf) seen as [outer, channels, inner]
+// (NCHW: inner H * W; NHWC and matrices: inner 1).
 struct EpilogueArgs {
   NumType type = NumType::kFloat;
   void* y = nullptr;

@@ -77,6 +77,25 @@ inline std::set<std::string> expect_each_tactic_matches_cpu(const Model& m, cons
   return seen;
 }
 
+// Builds the model with tactic timing on (the fastest of each layer's tactics kept), runs
+// it and compares with the CPU engine. Returns the built layers' descriptions (with the
+// tactics chosen).
+inline std::vector<std::string> expect_autotuned_matches_cpu(const Model& m, Precision precision, double rtol,
+                                                             double atol) {
+  const std::vector<engine::NamedValue> inputs = random_inputs_of(m, 7);
+  const std::vector<engine::NamedValue> expected = engine::CpuExecutor(m).run(inputs);
+  engine::BuildOptions options;
+  options.precision = precision;
+  options.autotune = true;
+  const engine::BuildResult built = engine::gpu_backend()->build(m, options);
+  const auto runner = engine::gpu_backend()->open(built.network);
+  const std::vector<engine::NamedValue> actual = runner->run(inputs);
+  for (size_t i = 0; i < expected.size(); ++i) {
+    expect_close(actual[i].value.tensor, expected[i].value.tensor, rtol, atol, "autotuned");
+  }
+  return runner->describe_layers();
+}
+
 // "<what> fp16: layer 0.021 ms (352 TFLOP/s), run 0.030 ms (...)": the layer's time from
 // the profiled run (no reformats) and the median of the timed runs (with them).
 inline std::string throughput_line(const std::string& what, Precision p, double flops, const engine::BenchResult& r) {
