@@ -1,6 +1,8 @@
 // Tactic selection: each layer that offers several implementations has each timed at the
 // context's shapes, in place inside the engine (its real inputs and neighbours' memory),
 // and the fastest kept, as TensorRT's builder does.
+#include <cudnn.h>
+
 #include <algorithm>
 #include <cstdio>
 
@@ -28,6 +30,10 @@ AutotuneReport CudaEngine::autotune(CudaContext& ctx, std::map<std::string, std:
   ctx.prepare_stale_steps();
   AutotuneReport report;
   cudaStream_t stream = ctx.own_stream_;
+  // Library calls must go to the stream the events time (cuDNN's handle defaults to stream 0).
+  if (cudnnSetStream(static_cast<cudnnHandle_t>(ctx.handles_.cudnn), stream) != CUDNN_STATUS_SUCCESS) {
+    throw Error("cudnnSetStream failed");
+  }
   cudaEvent_t start = nullptr, stop = nullptr;
   cuda::check_cuda(cudaEventCreate(&start), "creating events");
   cuda::check_cuda(cudaEventCreate(&stop), "creating events");
