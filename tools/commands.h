@@ -19,6 +19,7 @@ Run add_edit_command(CLI::App& app);
 Run add_rewrite_command(CLI::App& app);
 Run add_extract_command(CLI::App& app);
 Run add_diff_command(CLI::App& app);
+Run add_zoo_command(CLI::App& app);
 
 // Checks that a file named by a flag exists before any work starts.
 std::string existing_file_check(const std::string& path);

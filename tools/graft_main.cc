@@ -24,7 +24,8 @@ constexpr const char* kDescription =
     "  graft edit model.onnx -o out.onnx --rename-node conv1=stem --script edits.txt\n"
     "  graft rewrite model.onnx -o out.onnx --rules rules.txt\n"
     "  graft extract model.onnx -o sub.onnx --inputs a,b --outputs c\n"
-    "  graft diff model.onnx edited.onnx\n";
+    "  graft diff model.onnx edited.onnx\n"
+    "  graft zoo models/ -o zoo-out --jobs 4      convert a folder of models, one report\n";
 
 }  // namespace
 
@@ -49,6 +50,7 @@ int main(int argc, char** argv) {
   add(graft::tools::add_extract_command);
   add(graft::tools::add_diff_command);
   add(graft::tools::add_plugins_command);
+  add(graft::tools::add_zoo_command);
   graft::tools::PluginFlags plugin_flags;
   for (CLI::App* sub : app.get_subcommands({})) graft::tools::add_plugin_flags(*sub, plugin_flags);
   try {
