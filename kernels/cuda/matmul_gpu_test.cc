@@ -1,6 +1,7 @@
-// MatMul and Gemm on cuBLASLt against the CPU engine: numpy broadcasting, 1-D operands,
-// Gemm's transposes, alpha, beta and C, fused bias and activations, every tactic,
-// precisions, empty and K=0 products, errors.
+// MatMul, Gemm and Einsum on cuBLASLt against the CPU engine: numpy broadcasting, 1-D
+// operands, Gemm's transposes, alpha, beta and C, fused bias and activations, every tactic,
+// precisions, empty and K=0 products, Einsum's two-operand contractions (in place and
+// permuted), errors.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,6 +10,7 @@
 
 #include "engine/gpu_test_util.h"
 #include "kernels/cuda/layer_test_util.h"
+#include "kernels/cuda/op_test_util.h"
 #include "surgeon/error.h"
 #include "surgeon/run_test_util.h"
 
@@ -224,6 +226,83 @@ TEST(MatMulGpu, LargeGemmThroughput) {
     std::cout << testing::throughput_line("matmul 4096^3", p, 2.0 * n * n * n, r) << "\n";
     for (const auto& layer : r.layer_ms) std::cout << "  " << layer.first << "\n";
   }
+}
+
+// ---- Einsum ----
+
+Model einsum_model(const std::string& equation, const std::vector<std::vector<int64_t>>& operands,
+                   DataType dtype = DataType::kFloat) {
+  testing::OpModel m(17);
+  std::vector<TensorPtr> inputs;
+  for (size_t i = 0; i < operands.size(); ++i) inputs.push_back(m.input("x" + std::to_string(i), operands[i], dtype));
+  m.node("Einsum", inputs, {Attribute::of_string("equation", equation)});
+  return m.model;
+}
+
+struct EinsumCase {
+  std::string equation;
+  std::vector<int64_t> a, b;
+};
+
+// Operands and outputs in place (plain, transposed, swapped so that the output's columns
+// are contiguous) and permuted through workspace; groups of several labels; no batch, no
+// rows or columns, nothing summed.
+const std::vector<EinsumCase> kEinsumCases = {
+    {"bij,bjk->bik", {3, 4, 5}, {3, 5, 6}},
+    {"bhqd,bhkd->bhqk", {2, 3, 7, 8}, {2, 3, 9, 8}},
+    {"bhqk,bhkd->bhqd", {2, 3, 7, 9}, {2, 3, 9, 8}},
+    {"bqhd,bkhd->bhqk", {2, 7, 3, 8}, {2, 9, 3, 8}},
+    {"bhqk,bkhd->bqhd", {2, 3, 7, 9}, {2, 9, 3, 8}},
+    {"ij,jk->ik", {5, 6}, {6, 7}},
+    {"ij,kj->ik", {5, 6}, {7, 6}},
+    {"ji,jk->ik", {6, 5}, {6, 7}},
+    {"ij,jk->ki", {5, 6}, {6, 7}},
+    {"bij,bjk->bki", {3, 4, 5}, {3, 5, 6}},
+    {"bij,bjk->ikb", {3, 4, 5}, {3, 5, 6}},
+    {"ij,jk", {4, 5}, {5, 6}},
+    {"...ij,...jk->...ik", {2, 3, 4, 5}, {2, 3, 5, 6}},
+    {"abcd,cdef->abef", {2, 3, 4, 5}, {4, 5, 6, 7}},
+    {"abcd,cdef->faeb", {2, 3, 4, 5}, {4, 5, 6, 7}},
+    {"i,j->ij", {5}, {7}},
+    {"i,i->", {7}, {7}},
+    {"bi,bi->b", {4, 6}, {4, 6}},
+    {"bij,jk->bik", {3, 4, 5}, {5, 6}},
+    {"ij,jk->ik", {3, 0}, {0, 4}},
+    {"ij,jk->ik", {0, 5}, {5, 3}},
+};
+
+TEST(EinsumGpu, TwoOperandContractions) {
+  GRAFT_REQUIRE_GPU();
+  for (const EinsumCase& c : kEinsumCases) {
+    SCOPED_TRACE(c.equation + " " + cpu::dims_str(c.a) + " " + cpu::dims_str(c.b));
+    const Model m = einsum_model(c.equation, {c.a, c.b});
+    testing::expect_layer(m, "Einsum");
+    expect_all_precisions(m, 61);
+    expect_gpu_matches_cpu(einsum_model(c.equation, {c.a, c.b}, DataType::kFloat16), 62,
+                           {Precision::kFP32, 1e-2, 1e-2});
+  }
+}
+
+TEST(EinsumGpu, OtherEquationsNameTheNodeAndTheEquation) {
+  GRAFT_REQUIRE_GPU();
+  const std::vector<std::pair<std::string, std::vector<std::vector<int64_t>>>> refused = {
+      {"ii,ij->ij", {{3, 3}, {3, 4}}},            // a diagonal
+      {"ij,jk,kl->il", {{2, 3}, {3, 4}, {4, 5}}},  // three operands
+      {"ij,jk->i", {{2, 3}, {3, 4}}},             // k summed in one operand
+      {"ij->ji", {{2, 3}}},                       // one operand
+  };
+  for (const auto& [equation, operands] : refused) {
+    SCOPED_TRACE(equation);
+    const std::string error = testing::build_error(einsum_model(equation, operands));
+    EXPECT_NE(error.find("'n' (Einsum)"), std::string::npos) << error;
+    EXPECT_NE(error.find(equation), std::string::npos) << error;
+  }
+  // Label sizes that broadcast are seen once the dims are known.
+  const std::string error = testing::run_error(einsum_model("bij,bjk->bik", {{1, 4, 5}, {3, 5, 6}}));
+  EXPECT_NE(error.find("'n' (Einsum)"), std::string::npos) << error;
+  EXPECT_NE(error.find("bij,bjk->bik"), std::string::npos) << error;
+  const std::string double_error = testing::build_error(einsum_model("ij,jk->ik", {{2, 3}, {3, 4}}, DataType::kDouble));
+  EXPECT_NE(double_error.find("'n' (Einsum)"), std::string::npos) << double_error;
 }
 
 }  // namespace

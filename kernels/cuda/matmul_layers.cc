@@ -1,6 +1,7 @@
-// MatMul (numpy semantics: 1-D operands, broadcast batch dims) and Gemm through cuBLASLt,
-// float32 (TF32 at kTF32) and float16 with float accumulation. cuBLAS is column-major: the
-// row-major Y = A B is computed as Y^T = B^T A^T, which reads every operand where it lies.
+// MatMul (numpy semantics: 1-D operands, broadcast batch dims), Gemm and two-operand
+// Einsum contractions through cuBLASLt, float32 (TF32 at kTF32) and float16 with float
+// accumulation. cuBLAS is column-major: the row-major Y = A B is computed as
+// Y^T = B^T A^T, which reads every operand where it lies.
 // A batch that one stride per operand cannot describe is split into several calls; a B
 // without batch dims folds A's batch into M (one tall product).
 //
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <numeric>
 #include <optional>
@@ -25,6 +27,8 @@
 #include "kernels/cuda/layer.h"
 #include "kernels/cuda/layer_helpers.h"
 #include "kernels/cuda/matmul.h"
+#include "kernels/cuda/movement.h"
+#include "kernels/cuda/node_layer.h"
 #include "surgeon/error.h"
 
 namespace graft::cuda {
@@ -365,18 +369,28 @@ cublasLtEpilogue_t lt_epilogue(bool bias, std::optional<ActivationParams> act) {
   return bias ? CUBLASLT_EPILOGUE_BIAS : CUBLASLT_EPILOGUE_DEFAULT;
 }
 
+cudaDataType lt_type(NumType t) { return t == NumType::kHalf ? CUDA_R_16F : CUDA_R_32F; }
+
+// A product of `type` operands accumulated in float (TF32 tensor cores for float at kTF32).
+MatmulDesc lt_desc(NumType type, Precision precision, cublasOperation_t op_a, cublasOperation_t op_b,
+                   const std::string& what) {
+  const cublasComputeType_t compute =
+      type == NumType::kFloat && precision == Precision::kTF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+  cublasLtMatmulDesc_t d = nullptr;
+  check_cublas(cublasLtMatmulDescCreate(&d, compute, CUDA_R_32F), what);
+  MatmulDesc desc(d);
+  set_attr(cublasLtMatmulDescSetAttribute, d, CUBLASLT_MATMUL_DESC_TRANSA, op_a, what);
+  set_attr(cublasLtMatmulDescSetAttribute, d, CUBLASLT_MATMUL_DESC_TRANSB, op_b, what);
+  return desc;
+}
+
 // Y^T [N, M] = op(B)^T [N, K] op(A)^T [K, M], column-major: cuBLASLt's A is our B.
 void LtProductLayer::set_descriptors() {
   const std::string what = spec_.describe() + ": cublasLt descriptors";
-  const cudaDataType t = type_ == NumType::kHalf ? CUDA_R_16F : CUDA_R_32F;
-  const cublasComputeType_t compute =
-      type_ == NumType::kFloat && precision() == Precision::kTF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
-  cublasLtMatmulDesc_t d = nullptr;
-  check_cublas(cublasLtMatmulDescCreate(&d, compute, CUDA_R_32F), what);
-  desc_.reset(d);
+  const cudaDataType t = lt_type(type_);
   const cublasOperation_t op_a = attrs_.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, op_b = attrs_.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
-  set_attr(cublasLtMatmulDescSetAttribute, d, CUBLASLT_MATMUL_DESC_TRANSA, op_a, what);
-  set_attr(cublasLtMatmulDescSetAttribute, d, CUBLASLT_MATMUL_DESC_TRANSB, op_b, what);
+  desc_ = lt_desc(type_, precision(), op_a, op_b, what);
+  cublasLtMatmulDesc_t d = desc_.get();
   const cublasLtEpilogue_t ep = lt_epilogue(has_bias(), lt_activation() ? fusion_.act : std::nullopt);
   set_attr(cublasLtMatmulDescSetAttribute, d, CUBLASLT_MATMUL_DESC_EPILOGUE, ep, what);
   if (has_bias()) set_attr(cublasLtMatmulDescSetAttribute, d, CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias_dev_, what);
@@ -395,28 +409,41 @@ uint32_t call_alignment(const BatchPlan& p, size_t elem, size_t which) {
   return static_cast<uint32_t>(a);
 }
 
-void LtProductLayer::find_algos(cublasLtHandle_t h) {
-  const std::string what = spec_.describe() + ": cublasLt heuristics";
+// The byte alignments of cuBLASLt's A, B and D (C is D) pointers.
+struct LtAlignments {
+  uint32_t a = kAlign, b = kAlign, d = kAlign;
+};
+
+// cuBLASLt's algorithms for a product, best first, those it cannot run left out; throws an
+// Error starting with `who` when none is left.
+std::vector<cublasLtMatmulHeuristicResult_t> lt_algorithms(cublasLtHandle_t h, cublasLtMatmulDesc_t desc,
+                                                           cublasLtMatrixLayout_t a, cublasLtMatrixLayout_t b,
+                                                           cublasLtMatrixLayout_t d, const LtAlignments& align,
+                                                           const std::string& who) {
+  const std::string what = who + ": cublasLt heuristics";
   cublasLtMatmulPreference_t pref = nullptr;
   check_cublas(cublasLtMatmulPreferenceCreate(&pref), what);
   Preference owner(pref);
   const uint64_t max_ws = kMaxWorkspace;
   set_attr(cublasLtMatmulPreferenceSetAttribute, pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, max_ws, what);
-  const size_t elem = type_ == NumType::kHalf ? 2 : 4;
-  const uint32_t align_a = call_alignment(batches_, elem, 1), align_b = call_alignment(batches_, elem, 0),
-                 align_d = call_alignment(batches_, elem, 2);
-  set_attr(cublasLtMatmulPreferenceSetAttribute, pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, align_a, what);
-  set_attr(cublasLtMatmulPreferenceSetAttribute, pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, align_b, what);
-  set_attr(cublasLtMatmulPreferenceSetAttribute, pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, align_d, what);
-  set_attr(cublasLtMatmulPreferenceSetAttribute, pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, align_d, what);
-  algos_.assign(kHeuristics, {});
+  set_attr(cublasLtMatmulPreferenceSetAttribute, pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, align.a, what);
+  set_attr(cublasLtMatmulPreferenceSetAttribute, pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, align.b, what);
+  set_attr(cublasLtMatmulPreferenceSetAttribute, pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, align.d, what);
+  set_attr(cublasLtMatmulPreferenceSetAttribute, pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, align.d, what);
+  std::vector<cublasLtMatmulHeuristicResult_t> algos(kHeuristics);
   int n = 0;
-  check_cublas(cublasLtMatmulAlgoGetHeuristic(h, desc_.get(), lt_a_.get(), lt_b_.get(), lt_d_.get(), lt_d_.get(), pref,
-                                              kHeuristics, algos_.data(), &n),
-               what);
-  algos_.resize(static_cast<size_t>(n));
-  std::erase_if(algos_, [](const cublasLtMatmulHeuristicResult_t& r) { return r.state != CUBLAS_STATUS_SUCCESS; });
-  if (algos_.empty()) throw Error(spec_.describe() + ": cuBLASLt offers no algorithm for these dims and precision");
+  check_cublas(cublasLtMatmulAlgoGetHeuristic(h, desc, a, b, d, d, pref, kHeuristics, algos.data(), &n), what);
+  algos.resize(static_cast<size_t>(n));
+  std::erase_if(algos, [](const cublasLtMatmulHeuristicResult_t& r) { return r.state != CUBLAS_STATUS_SUCCESS; });
+  if (algos.empty()) throw Error(who + ": cuBLASLt offers no algorithm for these dims and precision");
+  return algos;
+}
+
+void LtProductLayer::find_algos(cublasLtHandle_t h) {
+  const size_t elem = type_ == NumType::kHalf ? 2 : 4;
+  const LtAlignments align{call_alignment(batches_, elem, 1), call_alignment(batches_, elem, 0),
+                           call_alignment(batches_, elem, 2)};
+  algos_ = lt_algorithms(h, desc_.get(), lt_a_.get(), lt_b_.get(), lt_d_.get(), align, spec_.describe());
 }
 
 void LtProductLayer::prepare(const PrepareContext& ctx) {
@@ -514,9 +541,369 @@ std::string LtProductLayer::summary() const {
 
 std::unique_ptr<Layer> make_product(const LayerSpec& spec) { return std::make_unique<LtProductLayer>(spec); }
 
+// --------------------------------------------------------------------------------------
+// Einsum of two operands as one strided-batched product. Every label is a batch label (in
+// both operands and the output), a row label (A and the output), a column label (B and
+// the output) or a summed one (both operands, not the output). An operand, or the output,
+// whose labels do not lie as [batch, rows, cols] groups with one group contiguous goes
+// through a permuted copy in workspace. Diagonals, labels summed in one operand only,
+// broadcast label sizes and other operand counts are refused.
+
+constexpr int kEllipsisLabel = 52;  // "..." dims are labels 52 + k, k counted from the right
+
+int einsum_letter(char c) {
+  if (c >= 'a' && c <= 'z') return c - 'a';
+  if (c >= 'A' && c <= 'Z') return 26 + c - 'A';
+  return -1;
+}
+
+// The labels of a term for an operand of `rank` dims; the output's (rank -1) ellipsis has
+// `ell` dims, the most any operand's covers. Throws an Error saying what is wrong.
+std::vector<int> term_labels(const std::string& term, int64_t rank, int64_t& ell) {
+  int64_t letters = 0;
+  for (char c : term) letters += einsum_letter(c) >= 0;
+  std::vector<int> labels;
+  bool ellipsis = false;
+  for (size_t i = 0; i < term.size(); ++i) {
+    if (term.compare(i, 3, "...") == 0) {
+      if (ellipsis) throw Error("term '" + term + "' has two ellipses");
+      ellipsis = true;
+      const int64_t n = rank >= 0 ? rank - letters : ell;
+      if (n < 0) throw Error("term '" + term + "' has more labels than its operand's rank " + std::to_string(rank));
+      if (rank >= 0) ell = std::max(ell, n);
+      for (int64_t k = n; k-- > 0;) labels.push_back(kEllipsisLabel + static_cast<int>(k));
+      i += 2;
+    } else if (einsum_letter(term[i]) >= 0) {
+      labels.push_back(einsum_letter(term[i]));
+    } else {
+      throw Error(std::string("unexpected character '") + term[i] + "'");
+    }
+  }
+  if (rank >= 0 && static_cast<int64_t>(labels.size()) != rank) {
+    throw Error("term '" + term + "' does not match its operand's rank " + std::to_string(rank));
+  }
+  return labels;
+}
+
+struct EinsumLabels {
+  std::vector<int> a, b, out;
+};
+
+// Without "->" the output is the ellipsis dims, then the labels used once in a..z, A..Z
+// order (as kernels/cpu/matmul.cc).
+EinsumLabels einsum_labels(const std::string& equation, int64_t rank_a, int64_t rank_b) {
+  const size_t arrow = equation.find("->");
+  const std::string lhs = equation.substr(0, arrow);
+  const size_t comma = lhs.find(',');
+  if (comma == std::string::npos || lhs.find(',', comma + 1) != std::string::npos) {
+    throw Error("only two-operand equations run on the GPU");
+  }
+  int64_t ell = 0;
+  EinsumLabels l;
+  l.a = term_labels(lhs.substr(0, comma), rank_a, ell);
+  l.b = term_labels(lhs.substr(comma + 1), rank_b, ell);
+  if (arrow != std::string::npos) {
+    l.out = term_labels(equation.substr(arrow + 2), -1, ell);
+    return l;
+  }
+  for (int64_t k = ell; k-- > 0;) l.out.push_back(kEllipsisLabel + static_cast<int>(k));
+  std::array<int, kEllipsisLabel> count{};
+  for (const std::vector<int>* t : {&l.a, &l.b}) {
+    for (int x : *t) {
+      if (x < kEllipsisLabel) ++count[x];
+    }
+  }
+  for (int x = 0; x < kEllipsisLabel; ++x) {
+    if (count[x] == 1) l.out.push_back(x);
+  }
+  return l;
+}
+
+bool has_label(const std::vector<int>& labels, int x) { return std::find(labels.begin(), labels.end(), x) != labels.end(); }
+
+// Batch, row and column labels in the output's order; summed labels in A's order.
+struct EinsumGroups {
+  std::vector<int> batch, rows, cols, sums;
+};
+
+EinsumGroups einsum_groups(const EinsumLabels& l) {
+  for (const std::vector<int>* t : {&l.a, &l.b, &l.out}) {
+    for (size_t i = 0; i < t->size(); ++i) {
+      if (std::count(t->begin(), t->end(), (*t)[i]) > 1) throw Error("a term repeats a label (a diagonal)");
+    }
+  }
+  EinsumGroups g;
+  for (int x : l.out) {
+    const bool in_a = has_label(l.a, x), in_b = has_label(l.b, x);
+    if (!in_a && !in_b) throw Error("an output label is in no operand");
+    (in_a && in_b ? g.batch : in_a ? g.rows : g.cols).push_back(x);
+  }
+  for (int x : l.a) {
+    if (!has_label(l.out, x)) g.sums.push_back(x);
+  }
+  for (int x : l.b) {
+    if (!has_label(l.out, x) && !has_label(l.a, x)) throw Error("a label is summed in one operand only");
+  }
+  for (int x : g.sums) {
+    if (!has_label(l.b, x)) throw Error("a label is summed in one operand only");
+  }
+  return g;
+}
+
+using LabelMap = std::map<int, int64_t>;
+
+void add_sizes(const std::vector<int>& labels, const Dims& dims, LabelMap& size) {
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const auto [it, fresh] = size.emplace(labels[i], dims[i]);
+    if (!fresh && it->second != dims[i]) {
+      throw Error("a label has sizes " + std::to_string(it->second) + " and " + std::to_string(dims[i]) +
+                  " (broadcasting is not run on the GPU)");
+    }
+  }
+}
+
+int64_t group_size(const std::vector<int>& group, const LabelMap& size) {
+  int64_t n = 1;
+  for (int x : group) n *= size.at(x);
+  return n;
+}
+
+// A group of labels walked as one dim of a tensor: its size and step (0 when it has one
+// element). Empty when the labels do not follow one another in the tensor's layout.
+struct GroupDim {
+  int64_t size = 1, stride = 0;
+};
+
+std::optional<GroupDim> merged(const std::vector<int>& group, const LabelMap& stride, const LabelMap& size) {
+  GroupDim g;
+  for (int x : group) {
+    const int64_t n = size.at(x);
+    if (n == 1) continue;
+    if (g.size > 1 && g.stride != stride.at(x) * n) return std::nullopt;
+    g.size *= n;
+    g.stride = stride.at(x);
+  }
+  return g;
+}
+
+// A rows x cols matrix (element (r, c) at r * rows.stride + c * cols.stride) as cuBLASLt's
+// column-major layout: itself when rows are contiguous, else the transpose of its
+// [cols x rows] layout; empty when neither is contiguous.
+struct LtMatrix {
+  bool transposed = false;
+  uint64_t rows = 0, cols = 0;
+  int64_t ld = 1;
+};
+
+std::optional<LtMatrix> lt_matrix(const GroupDim& rows, const GroupDim& cols) {
+  const uint64_t r = static_cast<uint64_t>(rows.size), c = static_cast<uint64_t>(cols.size);
+  if (rows.size == 1 || rows.stride == 1) return LtMatrix{false, r, c, cols.size == 1 ? rows.size : cols.stride};
+  if (cols.size == 1 || cols.stride == 1) return LtMatrix{true, c, r, rows.stride};
+  return std::nullopt;
+}
+
+// Where an operand (or the output) of the product lies: in place, or (copied) in
+// workspace as [batch, cols, rows] with rows contiguous, copied by copy_strided of
+// copy_dims with copy_strides (from the operand; into the output).
+struct ProductOperand {
+  bool copied = false;
+  int64_t batch_stride = 0;
+  LtMatrix matrix;
+  Dims copy_dims;
+  std::vector<int64_t> copy_strides;
+  size_t bytes = 0, offset = 0;  // of the copy in workspace
+};
+
+ProductOperand product_operand(const std::vector<int>& labels, const Dims& dims, const std::vector<int>& batch,
+                               const std::vector<int>& rows, const std::vector<int>& cols, const LabelMap& size,
+                               bool output, size_t elem) {
+  LabelMap stride;
+  const Dims s = strides_of(dims);
+  for (size_t i = 0; i < labels.size(); ++i) stride[labels[i]] = s[i];
+  const auto b = merged(batch, stride, size), r = merged(rows, stride, size), c = merged(cols, stride, size);
+  if (b && r && c) {
+    const std::optional<LtMatrix> m = lt_matrix(*r, *c);
+    if (m && !(output && m->transposed)) return ProductOperand{false, b->stride, *m};
+  }
+  ProductOperand p;
+  p.copied = true;
+  std::vector<int> order = batch;
+  order.insert(order.end(), cols.begin(), cols.end());
+  order.insert(order.end(), rows.begin(), rows.end());
+  Dims canonical;
+  for (int x : order) canonical.push_back(size.at(x));
+  const Dims cs = strides_of(canonical);
+  LabelMap canonical_stride;
+  for (size_t i = 0; i < order.size(); ++i) canonical_stride[order[i]] = cs[i];
+  if (output) {
+    p.copy_dims = dims;
+    for (int x : labels) p.copy_strides.push_back(canonical_stride.at(x));
+  } else {
+    p.copy_dims = canonical;
+    for (int x : order) p.copy_strides.push_back(stride.at(x));
+  }
+  const int64_t nr = group_size(rows, size), nc = group_size(cols, size);
+  p.batch_stride = nr * nc;
+  p.matrix = *lt_matrix({nr, 1}, {nc, nr});
+  p.bytes = static_cast<size_t>(num_elements(canonical)) * elem;
+  return p;
+}
+
+size_t align_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+
+class EinsumLayer : public NodeLayer {
+ public:
+  explicit EinsumLayer(const LayerSpec& spec) : NodeLayer(spec) {
+    for (char c : spec.attrs().get_string("equation", "")) {
+      if (c != ' ') equation_ += c;
+    }
+    const Node& n = spec.main();
+    if (n.inputs().size() != 2) refuse("only two-operand equations run on the GPU");
+    for (const TensorPtr& t : n.inputs()) {
+      if (t && t->dtype() != DataType::kUndefined) float_type(t->dtype());
+    }
+    const Shape a = n.input(0) ? n.input(0)->shape() : Shape(), b = n.input(1) ? n.input(1)->shape() : Shape();
+    if (a.has_rank() && b.has_rank()) groups(static_cast<int64_t>(a.rank()), static_cast<int64_t>(b.rank()));
+  }
+
+  bool supports_fp16() const override { return true; }
+
+  void prepare(const PrepareContext& ctx) override {
+    const TensorDesc& y = output(ctx, 0);
+    type_ = float_type(input(ctx, 0).dtype);
+    if (input(ctx, 1).dtype != input(ctx, 0).dtype) fail("the operands are stored in different dtypes");
+    const Dims& a_dims = input(ctx, 0).dims;
+    const Dims& b_dims = input(ctx, 1).dims;
+    EinsumLabels l = label_lists(static_cast<int64_t>(a_dims.size()), static_cast<int64_t>(b_dims.size()));
+    EinsumGroups g = groups(static_cast<int64_t>(a_dims.size()), static_cast<int64_t>(b_dims.size()));
+    LabelMap size;
+    try {
+      add_sizes(l.a, a_dims, size);
+      add_sizes(l.b, b_dims, size);
+    } catch (const Error& e) {
+      refuse(e.what());
+    }
+    Dims expected;
+    for (int x : l.out) expected.push_back(size.at(x));
+    if (expected != y.dims) fail("output dims " + dims_str(y.dims) + " differ from the equation's " + dims_str(expected));
+    // The output must be written with its column group contiguous: swap the operands (and
+    // the roles of rows and columns) when its row group is the contiguous one.
+    a_input_ = 0;
+    const ProductOperand as_is = product_operand(l.out, y.dims, g.batch, g.cols, g.rows, size, false, 0);
+    if (!as_is.copied && as_is.matrix.transposed) {
+      a_input_ = 1;
+      std::swap(l.a, l.b);
+      std::swap(g.rows, g.cols);
+    }
+    const size_t elem = type_ == NumType::kHalf ? 2 : 4;
+    // D [N x M] = B' [N x K] A' [K x M] column-major, B' and A' our B and A as they lie.
+    b_ = product_operand(l.b, input(ctx, 1 - a_input_).dims, g.batch, g.cols, g.sums, size, false, elem);
+    a_ = product_operand(l.a, input(ctx, a_input_).dims, g.batch, g.sums, g.rows, size, false, elem);
+    y_ = product_operand(l.out, y.dims, g.batch, g.cols, g.rows, size, true, elem);
+    batch_ = group_size(g.batch, size);
+    m_ = group_size(g.rows, size);
+    n_ = group_size(g.cols, size);
+    k_ = group_size(g.sums, size);
+    algos_.clear();
+    workspace_ = 0;
+    if (y.numel() == 0 || k_ == 0) return;
+    set_descriptors(static_cast<cublasLtHandle_t>(ctx.handles.cublaslt));
+    workspace_ = align_up(algos_.front().workspaceSize);
+    for (ProductOperand* p : {&a_, &b_, &y_}) {
+      if (!p->copied) continue;
+      p->offset = workspace_;
+      workspace_ += align_up(p->bytes);
+    }
+  }
+
+  size_t workspace_bytes() const override { return workspace_; }
+
+  void enqueue(const EnqueueContext& ctx) override {
+    const DeviceTensor& y = output(ctx, 0);
+    if (y.numel() == 0) return;
+    if (k_ == 0) {  // nothing summed: zeros
+      check(cudaMemsetAsync(y.data, 0, y.nbytes(), ctx.stream), "memset");
+      return;
+    }
+    char* ws = static_cast<char*>(ctx.workspace);
+    const size_t elem = type_ == NumType::kHalf ? 2 : 4;
+    auto operand = [&](const ProductOperand& p, const void* data) -> const void* {
+      if (!p.copied) return data;
+      check(copy_strided(data, 0, p.copy_strides, ws + p.offset, p.copy_dims, elem, ctx.stream), "operand copy");
+      return ws + p.offset;
+    };
+    const void* a = operand(a_, input(ctx, a_input_).data);
+    const void* b = operand(b_, input(ctx, 1 - a_input_).data);
+    void* d = y_.copied ? ws + y_.offset : y.data;
+    const float alpha = 1.0f, beta = 0.0f;
+    const cublasLtMatmulHeuristicResult_t& algo = algos_.front();
+    check_cublas(cublasLtMatmul(static_cast<cublasLtHandle_t>(ctx.handles.cublaslt), desc_.get(), &alpha, b,
+                                lt_a_.get(), a, lt_b_.get(), &beta, d, lt_d_.get(), d, lt_d_.get(), &algo.algo, ws,
+                                algo.workspaceSize, ctx.stream),
+                 what() + ": cublasLtMatmul");
+    if (y_.copied) check(copy_strided(d, 0, y_.copy_strides, y.data, y_.copy_dims, elem, ctx.stream), "output copy");
+  }
+
+  std::string summary() const override {
+    std::string s = "cublasLt einsum '" + equation_ + "' batch=" + std::to_string(batch_) + " M=" + std::to_string(m_) +
+                    " N=" + std::to_string(n_) + " K=" + std::to_string(k_);
+    for (const auto& [name, p] : {std::pair{"A", &a_}, std::pair{"B", &b_}, std::pair{"Y", &y_}}) {
+      if (p->copied) s += std::string(", ") + name + " permuted";
+    }
+    return s;
+  }
+
+ private:
+  [[noreturn]] void refuse(const std::string& why) const { fail("equation '" + equation_ + "': " + why); }
+
+  NumType float_type(DataType t) const {
+    if (t == DataType::kFloat) return NumType::kFloat;
+    if (t == DataType::kFloat16) return NumType::kHalf;
+    fail("runs float32 and float16 operands on the GPU, not " + dtype_name(t));
+  }
+
+  EinsumLabels label_lists(int64_t rank_a, int64_t rank_b) const {
+    try {
+      return einsum_labels(equation_, rank_a, rank_b);
+    } catch (const Error& e) {
+      refuse(e.what());
+    }
+  }
+
+  EinsumGroups groups(int64_t rank_a, int64_t rank_b) const {
+    try {
+      return einsum_groups(einsum_labels(equation_, rank_a, rank_b));
+    } catch (const Error& e) {
+      refuse(e.what());
+    }
+  }
+
+  void set_descriptors(cublasLtHandle_t h) {
+    const std::string what = this->what() + ": cublasLt descriptors";
+    const cudaDataType t = lt_type(type_);
+    desc_ = lt_desc(type_, precision(), b_.matrix.transposed ? CUBLAS_OP_T : CUBLAS_OP_N,
+                    a_.matrix.transposed ? CUBLAS_OP_T : CUBLAS_OP_N, what);
+    lt_a_ = make_layout(t, b_.matrix.rows, b_.matrix.cols, b_.matrix.ld, batch_, b_.batch_stride, what);
+    lt_b_ = make_layout(t, a_.matrix.rows, a_.matrix.cols, a_.matrix.ld, batch_, a_.batch_stride, what);
+    lt_d_ = make_layout(t, y_.matrix.rows, y_.matrix.cols, y_.matrix.ld, batch_, y_.batch_stride, what);
+    algos_ = lt_algorithms(h, desc_.get(), lt_a_.get(), lt_b_.get(), lt_d_.get(), LtAlignments{}, this->what());
+  }
+
+  std::string equation_;
+  NumType type_ = NumType::kFloat;
+  int a_input_ = 0;  // the node input that plays A (1 when the operands are swapped)
+  ProductOperand a_, b_, y_;
+  int64_t batch_ = 1, m_ = 0, n_ = 0, k_ = 0;
+  MatmulDesc desc_;
+  Layout lt_a_, lt_b_, lt_d_;
+  std::vector<cublasLtMatmulHeuristicResult_t> algos_;
+  size_t workspace_ = 0;
+};
+
 }  // namespace
 
 GRAFT_GPU_LAYER_FUSING("", MatMul, 1, make_product, product_absorbs);
 GRAFT_GPU_LAYER_FUSING("", Gemm, 1, make_product, product_absorbs);
+GRAFT_GPU_LAYER("", Einsum, 12, make_layer<EinsumLayer>);
 
 }  // namespace graft::cuda
