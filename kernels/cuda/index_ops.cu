@@ -13,6 +13,7 @@
 #include <cub/device/device_segmented_radix_sort.cuh>
 #include <cuda_fp16.h>
 
+#include <algorithm>
 #include <bit>
 #include <climits>
 #include <type_traits>
@@ -163,11 +164,6 @@ struct LineGeom {
 
 template <typename T>
 inline constexpr bool wide_key_v = sizeof(T) == 8;  // double and int64 need 64-bit keys
-
-template <typename T>
-constexpr int key_bits() {
-  return wide_key_v<T> ? 64 : 32;
-}
 
 // An unsigned key in the value's ascending order (-0.0 as +0.0; NaNs above +inf, or
 // below -inf with the sign bit set).
@@ -336,7 +332,7 @@ RadixPlan sized_radix_plan(const TopKArgs& a) {
 }
 
 template <typename T>
-cudaError_t top_k_typed(const TopKArgs& a, void* workspace, cudaStream_t stream) {
+cudaError_t top_k_typed(const TopKArgs& a, void* workspace, size_t workspace_bytes, cudaStream_t stream) {
   const T* x = static_cast<const T*>(a.x);
   T* values = static_cast<T*>(a.values);
   const LineGeom g = geom_of(a);
@@ -348,7 +344,9 @@ cudaError_t top_k_typed(const TopKArgs& a, void* workspace, cudaStream_t stream)
                                                                                   a.indices);
     return cudaGetLastError();
   }
-  const RadixPlan p = sized_radix_plan(a);
+  RadixPlan p = radix_plan(a);
+  if (workspace_bytes < p.total()) return cudaErrorInvalidValue;
+  p.temp = workspace_bytes - p.total();
   char* w = static_cast<char*>(workspace);
   uint64_t* keys = reinterpret_cast<uint64_t*>(w);
   int* pos = reinterpret_cast<int*>(w + 2 * p.keys);
@@ -391,7 +389,7 @@ size_t top_k_workspace_bytes(const TopKArgs& a) {
   return sized_radix_plan(a).total();
 }
 
-cudaError_t top_k(const TopKArgs& a, void* workspace, cudaStream_t stream) {
+cudaError_t top_k(const TopKArgs& a, void* workspace, size_t workspace_bytes, cudaStream_t stream) {
   if (a.outer * a.inner * a.k == 0) return cudaSuccess;
   if (!top_k_fits(a)) return cudaErrorNotSupported;
   return dispatch_num(a.type, [&](auto tag) {
@@ -399,7 +397,7 @@ cudaError_t top_k(const TopKArgs& a, void* workspace, cudaStream_t stream) {
     if constexpr (std::is_same_v<T, bool>) {
       return cudaErrorNotSupported;
     } else {
-      return top_k_typed<T>(a, workspace, stream);
+      return top_k_typed<T>(a, workspace, workspace_bytes, stream);
     }
   });
 }

@@ -37,8 +37,9 @@ struct TopKArgs {
 // Whether top_k can take these dims: lines of more than 2048 elements are radix-sorted,
 // which takes fewer than 2^31 elements in all.
 bool top_k_fits(const TopKArgs& a);
-// Scratch memory top_k needs for these dims (0 when each line is sorted in shared memory).
+// Scratch memory top_k needs for these dims (0 when each line is sorted in shared memory);
+// top_k takes that much (or more) at `workspace`.
 size_t top_k_workspace_bytes(const TopKArgs& a);
-cudaError_t top_k(const TopKArgs& a, void* workspace, cudaStream_t stream);
+cudaError_t top_k(const TopKArgs& a, void* workspace, size_t workspace_bytes, cudaStream_t stream);
 
 }  // namespace graft::cuda

@@ -108,7 +108,7 @@ class TopKLayer : public NodeLayer {
     a.x = input(ctx, 0).data;
     a.values = has_output(0) ? output(ctx, 0).data : nullptr;
     a.indices = has_output(1) ? static_cast<int64_t*>(output(ctx, 1).data) : nullptr;
-    check(top_k(a, ctx.workspace, ctx.stream), "top-k");
+    check(top_k(a, ctx.workspace, workspace_, ctx.stream), "top-k");
   }
 
   std::string summary() const override { return workspace_ ? "top-k by radix sort" : "top-k by shared-memory sort"; }
