@@ -43,6 +43,7 @@ class ConvertLayer : public cuda::Layer {
   }
   std::string summary() const override {
     if (from_ == to_ && from_format_ == to_format_) return "copy";
+    if (from_format_ == to_format_) return dtype_name(from_) + " -> " + dtype_name(to_);
     return dtype_name(from_) + " " + cuda::format_name(from_format_) + " -> " + dtype_name(to_) + " " +
            cuda::format_name(to_format_);
   }
