@@ -421,6 +421,14 @@ ZooRun run_zoo(const DriverOptions& o) {
   run.settings = o.settings;
   run.started = now_text();
   if (!fs::is_directory(o.dir)) throw Error(o.dir + ": no such folder");
+  std::regex filter;
+  if (!o.filter.empty()) {
+    try {
+      filter = std::regex(o.filter);
+    } catch (const std::regex_error& e) {
+      throw Error("--filter '" + o.filter + "' is not a valid regular expression: " + e.what());
+    }
+  }
   std::error_code ec;
   fs::create_directories(o.out_dir, ec);
   if (ec || !fs::is_directory(o.out_dir)) {
@@ -432,14 +440,6 @@ ZooRun run_zoo(const DriverOptions& o) {
     if (fd < 0) throw Error(o.out_dir + ": cannot write: " + errno_text());
     ::close(fd);
     ::unlink(probe.c_str());
-  }
-  std::regex filter;
-  if (!o.filter.empty()) {
-    try {
-      filter = std::regex(o.filter);
-    } catch (const std::regex_error& e) {
-      throw Error("--filter '" + o.filter + "' is not a valid regular expression: " + e.what());
-    }
   }
   std::vector<FoundModel> found = find_models(o.dir, {o.out_dir});
   if (!o.filter.empty()) {

@@ -35,6 +35,14 @@ std::string message_pattern(std::string msg, const ModelResult& r) {
     while (begin > 0 && msg[begin - 1] != ' ' && msg[begin - 1] != '\'') --begin;
     msg.replace(begin, at + r.model.size() - begin, "MODEL");
   }
+  // Other paths (an external data file, a folder) are particular to the model too.
+  for (size_t slash; (slash = msg.find('/')) != std::string::npos;) {
+    size_t begin = slash, end = slash;
+    while (begin > 0 && msg[begin - 1] != ' ' && msg[begin - 1] != '\'') --begin;
+    while (end < msg.size() && msg[end] != ' ' && msg[end] != '\'') ++end;
+    while (end > slash + 1 && (msg[end - 1] == ':' || msg[end - 1] == ',' || msg[end - 1] == ')')) --end;
+    msg.replace(begin, end - begin, "PATH");
+  }
   std::string out;
   for (size_t i = 0; i < msg.size(); ++i) {
     const char c = msg[i];
@@ -312,14 +320,25 @@ std::string report_markdown(const ZooRun& run) {
         (run.interrupted ? ". **Interrupted**: the models below are those done." : "") + "\n\n";
   md += "| status | models |\n|---|---:|\n";
   for (const auto& [name, n] : status_counts(run.results)) md += "| " + name + " | " + std::to_string(n) + " |\n";
-  md += "\n## What to fix first\n\n";
   const std::vector<Cause> causes = summarize_causes(run.results, run.settings.device);
-  for (const Cause& c : causes) {
+  auto cause_line = [](const Cause& c) {
     std::vector<std::string> shown(c.models.begin(), c.models.begin() + std::min<size_t>(c.models.size(), 5));
-    md += "- " + (c.problem ? c.text : "_" + c.text + "_") + ": " + join(shown, ", ") +
-          (c.models.size() > shown.size() ? ", …" : "") + "\n";
+    return "- " + md_escape(c.text) + ": " + md_escape(join(shown, ", ")) + (c.models.size() > shown.size() ? ", …" : "") +
+           "\n";
+  };
+  md += "\n## What to fix first\n\n";
+  size_t problems = 0;
+  for (const Cause& c : causes) {
+    if (c.problem) {
+      md += cause_line(c);
+      ++problems;
+    }
   }
-  if (causes.empty()) md += "Nothing: every model converted.\n";
+  if (problems == 0) md += "Nothing: every model converted and matched.\n";
+  if (problems < causes.size()) md += "\n## Notes\n\n";
+  for (const Cause& c : causes) {
+    if (!c.problem) md += cause_line(c);
+  }
   md += "\n## Models\n\n| model | status | why | nodes | build s | plan | latency ms | max abs err | expected |\n"
         "|---|---|---|---:|---:|---:|---:|---:|---|\n";
   for (const ModelResult& r : run.results) {
@@ -341,18 +360,21 @@ h1{font-size:20px;margin:0 0 4px} h2{font-size:16px;margin:20px 0 8px}
 .meta{color:#5a6372}
 .chips span{display:inline-block;margin:2px 6px 2px 0;padding:2px 10px;border-radius:12px;font-weight:600}
 table{border-collapse:collapse;width:100%;margin-top:8px}
-th,td{border-bottom:1px solid #e3e6ea;padding:4px 8px;text-align:left;vertical-align:top}
+th,td{border-bottom:1px solid #e3e6ea;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#f4f6f8;cursor:pointer;user-select:none;position:sticky;top:0;white-space:nowrap}
 th.asc::after{content:" \25B2"} th.desc::after{content:" \25BC"}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-td.why{max-width:520px;overflow-wrap:anywhere;color:#3c4452}
+td.why{min-width:240px;max-width:420px;overflow-wrap:anywhere;color:#3c4452;font-size:13px}
+td.model{min-width:200px;max-width:320px;overflow-wrap:anywhere} td.fixes{font-size:12px;color:#3c4452;max-width:180px}
+td.fixes span{white-space:nowrap} .scroll{overflow-x:auto}
+ul.notes{color:#5a6372;font-size:13px}
 .s{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;white-space:nowrap}
 .converted{background:#d7f5dd;color:#145a24} .converted_after_fixes{background:#e3f4d2;color:#2f5a12}
 .unsupported_ops{background:#fff1c6;color:#6b4e00} .needs_input_shapes{background:#fde7cf;color:#7a3d00}
 .parity_failure{background:#fbd9e0;color:#7c1230} .failed{background:#f8d4d4;color:#7a1010}
 .crashed{background:#3b1d1d;color:#ffd9d9} .timed_out{background:#e6dcf7;color:#43217a}
 .out_of_memory{background:#dbe4f7;color:#1d3a7a}
-ol.causes li{margin:3px 0} ol.causes .note{color:#5a6372}
+ol.causes li{margin:3px 0}
 details summary{cursor:pointer;color:#2a5bd7} details div{color:#5a6372;font-size:12px;max-height:200px;overflow:auto}
 input#filter{padding:4px 8px;width:320px;border:1px solid #c9ced6;border-radius:6px}
 )";
@@ -415,17 +437,24 @@ std::string report_html(const ZooRun& run) {
   }
   h += "</div>\n<h2>What to fix first</h2>\n<ol class=\"causes\" id=\"causes\">\n";
   const std::vector<Cause> causes = summarize_causes(run.results, run.settings.device);
-  for (const Cause& c : causes) {
+  auto cause_item = [](const Cause& c) {
     std::vector<std::string> names;
     for (const std::string& m : c.models) names.push_back(html_escape(m));
-    h += std::string("<li") + (c.problem ? "" : " class=\"note\"") + "><details><summary>" + html_escape(c.text) +
-         "</summary><div>" + join(names, ", ") + "</div></details></li>\n";
+    return "<li data-kind=\"" + c.kind + "\" data-count=\"" + std::to_string(c.models.size()) + "\"><details><summary>" +
+           html_escape(c.text) + "</summary><div>" + join(names, ", ") + "</div></details></li>\n";
+  };
+  size_t problems = 0;
+  for (const Cause& c : causes) {
+    if (c.problem) {
+      h += cause_item(c);
+      ++problems;
+    }
   }
-  if (causes.empty()) h += "<li>Nothing: every model converted.</li>\n";
-  h += "</ol>\n<h2>Models</h2>\n<input id=\"filter\" placeholder=\"filter rows\">\n";
+  if (problems == 0) h += "<li>Nothing: every model converted and matched.</li>\n";
+  h += "</ol>\n<h2>Models</h2>\n<input id=\"filter\" placeholder=\"filter rows\">\n<div class=\"scroll\">";
   h += "<table id=\"models\"><thead><tr>"
        "<th data-key=\"model\">model</th><th data-key=\"status\">status</th><th data-key=\"stage\">stage</th>"
-       "<th data-key=\"why\">why</th><th data-key=\"nodes\" data-type=\"num\">nodes</th>"
+       "<th data-key=\"detail\">detail</th><th data-key=\"nodes\" data-type=\"num\">nodes</th>"
        "<th data-key=\"fixes\">sanitize fixes</th><th data-key=\"build_s\" data-type=\"num\">build s</th>"
        "<th data-key=\"plan_bytes\" data-type=\"num\">plan</th>"
        "<th data-key=\"latency_ms\" data-type=\"num\">latency ms</th>"
@@ -435,14 +464,16 @@ std::string report_html(const ZooRun& run) {
     const bool built = r.plan_bytes > 0;
     const std::string status = status_name(r.status);
     h += "<tr class=\"model\" data-status=\"" + status + "\">";
-    h += td("<a href=\"" + html_escape(r.id) + "/log.txt\">" + html_escape(r.model) + "</a>", "", r.model, true);
+    h += td("<a href=\"" + html_escape(r.id) + "/log.txt\">" + html_escape(r.model) + "</a>", "model", r.model, true);
     h += td("<span class=\"s " + status + "\">" + status + "</span>", "", status, true);
     h += td(stage_name(r.stage));
     const std::string why = why_text(r);
     h += td(html_escape(why.size() > 300 ? why.substr(0, 300) + "…" : why), "why");
     h += num_td(writes_outputs(r), static_cast<double>(r.nodes_after),
                 std::to_string(r.nodes_before) + " → " + std::to_string(r.nodes_after));
-    h += td(html_escape(fixes_text(r)));
+    std::vector<std::string> fixes;
+    for (const auto& [pass, n] : r.fixes) fixes.push_back("<span>" + html_escape(pass) + " " + std::to_string(n) + "</span>");
+    h += td(join(fixes, ", "), "fixes");
     h += num_td(built, r.build_s, fmt("%.3f", r.build_s));
     h += num_td(built, static_cast<double>(r.plan_bytes), size_text(r.plan_bytes));
     h += num_td(r.latency_runs > 0, r.latency_ms, number_text(r.latency_ms));
@@ -451,7 +482,11 @@ std::string report_html(const ZooRun& run) {
     h += num_td(true, r.seconds, fmt("%.3f", r.seconds));
     h += "</tr>\n";
   }
-  h += "</tbody></table>\n<script>" + std::string(kScript) + "</script>\n</body></html>\n";
+  h += "</tbody></table></div>\n<h2>Notes</h2>\n<ul class=\"notes\" id=\"notes\">\n";
+  for (const Cause& c : causes) {
+    if (!c.problem) h += cause_item(c);
+  }
+  h += "</ul>\n<script>" + std::string(kScript) + "</script>\n</body></html>\n";
   return h;
 }
 
