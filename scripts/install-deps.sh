@@ -11,6 +11,7 @@ PACKAGES=(
   libonnx-dev libonnx-testdata
   libeigen3-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev zlib1g-dev
+  chromium  # headless, for the zoo report's HTML test (about 120 MB to download)
 )
 
 missing=()

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "engine/random_inputs.h"
 #include "surgeon/error.h"
 #include "tools/commands.h"
 #include "tools/engine_flags.h"
@@ -23,6 +24,7 @@ struct ZooFlags {
   bool resume = false;
   int models_per_process = 1000;
   std::string filter;
+  std::string input_shapes;
   bool quiet = false;
   bool json = false;
 };
@@ -79,6 +81,7 @@ Run add_zoo_command(CLI::App& app) {
       "  graft zoo models/ -o zoo-out --jobs 4 --timeout 120 --memory-limit 8192\n"
       "  graft zoo models/ -o zoo-out --resume            skip models already done with these settings\n"
       "  graft zoo models/ -o zoo-out --filter 'resnet|bert' --jobs 1\n"
+      "  graft zoo models/ -o zoo-out --input-shapes x:1x3x224x224,input_ids:1x128\n"
       "  graft zoo models/ -o zoo-out --plugins libacme_plugins.so --plugin-map DeformConv=graft::DeformConv2d\n"
       "  graft zoo models/ -o zoo-gpu --device cuda --fp16\n"
       "  graft zoo /usr/share/libonnx-testdata/data -o conformance-zoo --json");
@@ -99,6 +102,9 @@ Run add_zoo_command(CLI::App& app) {
                   "process for every model)")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--resume", flags->resume, "Skip models whose OUTDIR/<model>/result.json has the same settings");
+  cmd->add_option("--input-shapes", flags->input_shapes,
+                  "Dims of random inputs by name, for every model that has such an input: "
+                  "x:1x3x224x224,ids:1x128 (other dims of 1 stay)");
   cmd->add_option("--filter", flags->filter, "Only models whose path under DIR matches this regular expression");
   cmd->add_flag("-q,--quiet", flags->quiet, "No progress line on stderr");
   cmd->add_flag("--json", flags->json, "Print report.json's summary (without the per-model list) as JSON");
@@ -111,6 +117,8 @@ Run add_zoo_command(CLI::App& app) {
     o.settings.fp16 = flags->fp16;
     o.settings.tool_version = kGraftVersion;
     o.settings.timeout_s = flags->timeout;
+    engine::parse_input_shapes(flags->input_shapes);  // a bad spec fails before any work
+    o.settings.input_shapes = flags->input_shapes;
     o.settings.plugin_libraries = option_values(cmd, "--plugins");
     o.settings.plugin_mappings = option_values(cmd, "--plugin-map");
     for (std::string& lib : o.settings.plugin_libraries) lib = std::filesystem::absolute(lib).string();

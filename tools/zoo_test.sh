@@ -64,6 +64,8 @@ check "--fp16 without cuda fails" run_graft nonzero zoo testdata/zoo -o "$tmp/o3
 check "--fp16 without cuda is said" contains "$tmp/err" "--fp16 needs --device cuda"
 check "bad --filter fails" run_graft nonzero zoo testdata/zoo -o "$tmp/o3" --filter '(x'
 check "bad --filter is named" contains "$tmp/err" "--filter '(x' is not a valid regular expression"
+check "bad --input-shapes fails" run_graft nonzero zoo testdata/zoo -o "$tmp/o3" --input-shapes 'x:1xb'
+check "bad --input-shapes: one line" one_line "$tmp/err"
 check "no output folder after bad flags" test ! -e "$tmp/o3"
 if ! nvidia-smi -L >/dev/null 2>&1; then
   check "--device cuda without a GPU fails" run_graft nonzero zoo testdata/zoo -o "$tmp/o4" --device cuda
@@ -198,6 +200,10 @@ check "hang, --resume, other settings: both again" equals "$(json "$tmp/out" "r[
 check "zoo without plugins" run_graft 0 zoo testdata/zoo -o "$tmp/noplug" --json
 check "the fault ops need a plugin" equals "$(json "$tmp/out" "sorted(c['key'] for c in r['causes'] if c['kind']=='needs_plugin')")" \
   "['acme::Crash', 'acme::Hang']"
+
+# --- --input-shapes: the real model's image size, which dims of 1 do not fit ---------------
+check "zoo --input-shapes" run_graft 0 zoo testdata/real -o "$tmp/shapes" --input-shapes x:1x3x48x192,not_an_input:7 --json
+check "--input-shapes: converted" equals "$(json "$tmp/out" "r['counts']['converted_after_fixes'], r['total']")" "(1, 1)"
 
 # --- a new process for every model: the same results ---------------------------------------
 check "--models-per-process 1" run_graft 0 zoo testdata -o "$tmp/fresh" --jobs 2 --timeout 15 --memory-limit 2048 \

@@ -115,13 +115,21 @@ cpu::Value read_test_value(const std::string& path, const ValueType& type) {
   return v;
 }
 
-// Inputs whose random values got 1 for a symbolic or unknown dim.
-std::string guessed_dims_of(const std::vector<TensorPtr>& required) {
+// Inputs whose random values got 1 for a symbolic or unknown dim: not given a shape, and
+// not bound by a given shape's symbol.
+std::string guessed_dims_of(const std::vector<TensorPtr>& required, const engine::ShapeOverrides& shapes) {
+  std::set<std::string> bound;
+  for (const TensorPtr& t : required) {
+    if (!shapes.count(t->name) || !t->type.shape.has_rank()) continue;
+    for (const Dim& d : t->type.shape.dims()) {
+      if (d.is_symbolic()) bound.insert(d.param);
+    }
+  }
   std::string names;
   for (const TensorPtr& t : required) {
-    if (!t->type.shape.has_rank()) continue;
+    if (shapes.count(t->name) || !t->type.shape.has_rank()) continue;
     for (const Dim& d : t->type.shape.dims()) {
-      if (!d.is_fixed()) {
+      if (!d.is_fixed() && !(d.is_symbolic() && bound.count(d.param))) {
         names += (names.empty() ? "" : ", ") + t->name;
         break;
       }
@@ -200,6 +208,9 @@ struct Pipeline {
       logf(log, "inputs: %zu from %s", feed.size(), set.c_str());
       return feed;
     }
+    // --input-shapes names inputs of any model: this one's only.
+    const engine::ShapeOverrides given = engine::parse_input_shapes(settings.input_shapes);
+    engine::ShapeOverrides shapes;
     std::vector<TensorPtr> required;
     for (const TensorPtr& t : original.graph->inputs) {
       if (t->is_constant()) continue;
@@ -207,13 +218,17 @@ struct Pipeline {
         throw NeedsShapes("input '" + t->name + "' is " + t->type.str() +
                           ": random inputs are tensors only (give the model a test_data_set_0)");
       }
-      if (!t->type.shape.has_rank()) {
-        throw NeedsShapes("input '" + t->name + "' has no shape: random inputs need at least its rank");
+      const auto it = given.find(t->name);
+      if (it != given.end()) shapes[t->name] = it->second;
+      if (!t->type.shape.has_rank() && it == given.end()) {
+        throw NeedsShapes("input '" + t->name + "' has no shape: random inputs need at least its rank (--input-shapes)");
       }
       required.push_back(t);
     }
-    r.guessed_dims = guessed_dims_of(required);
-    for (auto& [name, t] : engine::random_inputs(required, 0)) feed.push_back({name, cpu::Value::of(std::move(t))});
+    r.guessed_dims = guessed_dims_of(required, shapes);
+    for (auto& [name, t] : engine::random_inputs(required, 0, shapes)) {
+      feed.push_back({name, cpu::Value::of(std::move(t))});
+    }
     r.inputs = "random (seed 0)";
     logf(log, "inputs: %zu random (seed 0)%s%s", feed.size(), r.guessed_dims.empty() ? "" : "; unset dims 1 in ",
          r.guessed_dims.c_str());
@@ -524,7 +539,8 @@ std::string model_stamp(const std::string& model_path) {
 
 std::string settings_key(const Settings& s, const std::string& stamp) {
   std::string text = "pipeline=" + std::to_string(kPipelineVersion) + ";graft=" + s.tool_version +
-                     ";device=" + engine::device_name(s.device) + ";fp16=" + (s.fp16 ? "1" : "0");
+                     ";device=" + engine::device_name(s.device) + ";fp16=" + (s.fp16 ? "1" : "0") +
+                     ";shapes=" + s.input_shapes;
   for (const std::string& lib : s.plugin_libraries) text += ";plugin=" + file_stamp(lib);
   for (const std::string& m : s.plugin_mappings) text += ";map=" + m;
   text += ";model=" + stamp;
@@ -554,7 +570,7 @@ ModelResult convert_one(const std::string& model_path, const std::string& out_di
       r.status = Status::kOutOfMemory;
     } else if (!r.guessed_dims.empty() && (r.stage == Stage::kRun || r.stage == Stage::kReference)) {
       r.status = Status::kNeedsInputShapes;
-      r.detail += " (random inputs took 1 for the unset dims of " + r.guessed_dims + ")";
+      r.detail += " (random inputs took 1 for the unset dims of " + r.guessed_dims + "; see --input-shapes)";
     } else {
       r.status = Status::kFailed;
     }

@@ -25,6 +25,8 @@ struct Settings {
   bool fp16 = false;                           // GPU layers in FP16 where they have it
   std::vector<std::string> plugin_libraries;   // --plugins (loaded in the driver, inherited)
   std::vector<std::string> plugin_mappings;    // --plugin-map
+  std::string input_shapes;                    // "x:1x3x224x224,mask:1x128": dims of random inputs,
+                                               // by name, in models that have such an input
   std::string tool_version;                    // graft's version
   double timeout_s = 600;                      // per model, wall clock
   uint64_t memory_limit_mib = 0;               // per model (RLIMIT_DATA); 0: none

@@ -287,6 +287,7 @@ nlohmann::json report_json(const ZooRun& run) {
             {"memory_limit_mib", run.settings.memory_limit_mib},
             {"plugins", run.settings.plugin_libraries},
             {"plugin_map", run.settings.plugin_mappings},
+            {"input_shapes", run.settings.input_shapes},
             {"graft_version", run.settings.tool_version},
             {"started", run.started},
             {"interrupted", run.interrupted}}},
