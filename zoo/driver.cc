@@ -160,9 +160,11 @@ struct WorkerContext {
     const auto t0 = Clock::now();
     const ModelResult& stub = (*ctx.stubs)[i];
     const std::string dir = ctx.out_dir + "/" + stub.id;
-    std::error_code ec;
-    if (fs::exists(dir, ec)) fs::remove_all(dir, ec);  // no stale plan or log from an earlier run
-    fs::create_directory(dir, ec);
+    if (::mkdir(dir.c_str(), 0777) != 0 && errno == EEXIST) {  // no stale plan or log from an earlier run
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+      ::mkdir(dir.c_str(), 0777);
+    }
     std::fflush(stdout);
     std::fflush(stderr);
     const int fd = ::open((dir + "/log.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
