@@ -42,7 +42,7 @@ void print_text(const zoo::ZooRun& run) {
               "%.1f%%)%s\n",
               ok, run.results.size(), engine::device_name(run.settings.device),
               run.settings.device == engine::Device::kCuda && run.settings.fp16 ? ", fp16" : "", run.jobs,
-              run.jobs == 1 ? "" : "s", run.wall_s, run.conversion_s, run.overhead() * 100,
+              run.jobs == 1 ? "" : "s", run.wall_s, run.conversion_s, run.driver_overhead() * 100,
               run.resumed ? (", " + std::to_string(run.resumed) + " resumed").c_str() : "");
   for (const auto& [name, n] : zoo::status_counts(run.results)) {
     if (n) std::printf("  %-22s %6zu\n", name.c_str(), n);

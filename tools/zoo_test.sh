@@ -170,7 +170,7 @@ check "the sanitized model loads" run_graft 0 inspect "$out/testdata__patterns__
 check "the plan runs" run_graft 0 run "$out/testdata__patterns__conv_batchnorm/model.plan"
 check "report.json has the timing" python3 -c "
 import json; t = json.load(open('$out/report.json'))['timing']
-assert t['wall_s'] > 0 and t['conversion_s'] > 0 and t['worker_s'] >= t['conversion_s'] and 'overhead' in t, t
+assert t['wall_s'] > 0 and t['conversion_s'] > 0 and t['worker_s'] >= t['conversion_s'] and 'driver_overhead' in t and 'total_overhead' in t, t
 assert t['converted_now'] == 1121 and t['resumed'] == 0, t"
 check "report.md has a row per model" equals "$(grep -c '^| \(testdata\|conformance\)/' "$out/report.md")" 1121
 

@@ -26,6 +26,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include "engine/gpu_backend.h"
 #include "surgeon/error.h"
@@ -800,7 +801,14 @@ ZooRun run_zoo(const DriverOptions& o) {
     waitpid(w.pid, &status, 0);
     died(w, status);
   }
-  reap_retired(true);
+  // Workers told to go exit in a few milliseconds (their address space torn down): a
+  // thread collects them, off the driver's path. It runs after the last fork of this run.
+  reap_retired(false);
+  if (!retired.empty()) {
+    std::thread([pids = std::move(retired)] {
+      for (pid_t pid : pids) waitpid(pid, nullptr, 0);
+    }).detach();
+  }
   show(true);
   progress.finish();
   sigaction(SIGPIPE, &old_pipe, nullptr);

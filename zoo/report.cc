@@ -166,7 +166,12 @@ std::string precision_name(const Settings& s) { return s.device == engine::Devic
 
 }  // namespace
 
-double ZooRun::overhead() const {
+double ZooRun::driver_overhead() const {
+  if (worker_s <= 0) return 0;
+  return (wall_s * jobs - worker_s) / worker_s;
+}
+
+double ZooRun::total_overhead() const {
   if (conversion_s <= 0) return 0;
   return (wall_s * jobs - conversion_s) / conversion_s;
 }
@@ -303,7 +308,8 @@ nlohmann::json report_json(const ZooRun& run) {
             {"worker_bookkeeping_s", run.worker_bookkeeping_s},
             {"process_start_s", run.process_start_s},
             {"processes", run.processes},
-            {"overhead", run.overhead()},
+            {"driver_overhead", run.driver_overhead()},
+            {"total_overhead", run.total_overhead()},
             {"converted_now", run.converted_now},
             {"resumed", run.resumed}}},
           {"causes", causes},
@@ -317,7 +323,7 @@ std::string report_markdown(const ZooRun& run) {
   md += std::to_string(ok) + " of " + std::to_string(run.results.size()) + " models converted (" +
         engine::device_name(run.settings.device) + ", " + precision_name(run.settings) + "), " + run.started +
         ", " + std::to_string(run.jobs) + " jobs, " + fmt("%.1f s", run.wall_s) + " (conversions " +
-        fmt("%.1f s", run.conversion_s) + ", driver overhead " + fmt("%.1f%%", run.overhead() * 100) + ")" +
+        fmt("%.1f s", run.conversion_s) + ", driver overhead " + fmt("%.1f%%", run.driver_overhead() * 100) + ")" +
         (run.interrupted ? ". **Interrupted**: the models below are those done." : "") + "\n\n";
   md += "| status | models |\n|---|---:|\n";
   for (const auto& [name, n] : status_counts(run.results)) md += "| " + name + " | " + std::to_string(n) + " |\n";
@@ -429,7 +435,7 @@ std::string report_html(const ZooRun& run) {
        std::to_string(run.results.size()) + " models converted &middot; " + engine::device_name(run.settings.device) +
        ", " + precision_name(run.settings) + " &middot; " + html_escape(run.started) + " &middot; " +
        std::to_string(run.jobs) + " jobs, " + fmt("%.1f s", run.wall_s) + " (conversions " +
-       fmt("%.1f s", run.conversion_s) + ", driver overhead " + fmt("%.1f%%", run.overhead() * 100) + ")" +
+       fmt("%.1f s", run.conversion_s) + ", driver overhead " + fmt("%.1f%%", run.driver_overhead() * 100) + ")" +
        (run.resumed ? " &middot; " + std::to_string(run.resumed) + " resumed" : "") +
        (run.interrupted ? " &middot; <b>interrupted</b>" : "") + "</div>\n";
   h += "<div class=\"chips\" id=\"counts\">";

@@ -20,11 +20,11 @@ struct ZooRun {
   int jobs = 1;
   std::vector<ModelResult> results;  // by model path
   std::string started;               // local time, "2026-11-21 12:00:00"
-  // Timing. conversion_s sums the models' own conversion times (measured in the workers)
-  // for the models converted in this run; worker_s sums, per model, the time from handing
-  // it to a worker to the worker's answer (conversion plus log, result.json and the pipe);
-  // process_start_s sums the driver's fork() calls. The driver's overhead is what the wall
-  // time spends beyond the conversions (see overhead()).
+  // Timing. conversion_s sums the models' own conversion times (import to comparison,
+  // measured in the workers) for the models converted in this run; worker_s sums, per
+  // model, the time from the model's start in its worker to the driver reading its answer:
+  // the conversion plus the model's folder, log.txt and result.json
+  // (worker_bookkeeping_s) and the pipe. process_start_s sums the driver's fork() calls.
   double wall_s = 0;
   double discovery_s = 0, report_s = 0;
   double conversion_s = 0, worker_s = 0, process_start_s = 0;
@@ -34,9 +34,13 @@ struct ZooRun {
   size_t resumed = 0;
   bool interrupted = false;  // SIGINT / SIGTERM: the report holds the models done so far
 
-  // (wall_s * jobs - conversion_s) / conversion_s: the share of the driver's time (and of
-  // its job slots) spent on anything but converting. 0 when nothing was converted.
-  double overhead() const;
+  // The driver's own overhead: (wall_s * jobs - worker_s) / worker_s, the share of the job
+  // slots' time spent on anything but the models (finding them, starting processes,
+  // handing out work, reading results, the reports, slots left idle). 0 when nothing ran.
+  double driver_overhead() const;
+  // Everything but the conversions themselves, the models' own log and result files too:
+  // (wall_s * jobs - conversion_s) / conversion_s.
+  double total_overhead() const;
 };
 
 // A line of the summary by cause.
