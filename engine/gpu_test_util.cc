@@ -51,7 +51,10 @@ void expect_gpu_matches_cpu(const Model& model, const std::vector<NamedValue>& i
   Profile fixed;  // the inputs' own dims, for models with dynamic inputs
   for (const NamedValue& in : inputs) fixed.min[in.name] = fixed.opt[in.name] = fixed.max[in.name] = in.value.tensor.dims();
   options.profiles = {fixed};
-  const BuildResult built = gpu_backend()->build(model, options);
+  BuildResult built = gpu_backend()->build(model, options);
+  if (!check.tactic.empty()) {
+    for (LayerRecord& layer : built.network.layers) layer.tactic = check.tactic;
+  }
   const std::vector<NamedValue> actual = gpu_backend()->open(built.network)->run(inputs);
   ASSERT_EQ(actual.size(), expected.size());
   for (size_t i = 0; i < expected.size(); ++i) {

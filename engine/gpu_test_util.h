@@ -3,6 +3,7 @@
 // output with the CPU engine (the reference). Tests skip themselves where no CUDA device
 // is present (CI), so they pass there without checking anything GPU-side.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "engine/cpu_executor.h"
@@ -26,6 +27,8 @@ struct GpuCheck {
   double atol = 1e-5;
   // Every node must run as a GPU layer (no CPU fallback, no unsupported node).
   bool require_all_on_gpu = true;
+  // Set on every layer when not empty (a layer without it runs its first tactic).
+  std::string tactic;
 };
 
 // Builds `model` for the GPU (no sanitize), runs it on `inputs`, runs the CPU engine on

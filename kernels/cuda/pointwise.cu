@@ -3,6 +3,7 @@
 #include <type_traits>
 
 #include "kernels/cuda/pointwise.h"
+#include "kernels/cuda/pointwise_ops.cuh"
 
 namespace graft::cuda::pointwise {
 namespace {
@@ -70,162 +71,99 @@ __device__ __forceinline__ void map2(const Io& io, F f) {
   for (int l = 0; l < Io::kLanes; ++l) io.out(l, f(io.arg(0, l), io.arg(1, l)));
 }
 
-// Integer arithmetic wraps around (through uint64) instead of overflowing into UB.
-template <typename C>
-__device__ __forceinline__ C wrapped(uint64_t v) {
-  return static_cast<C>(v);
-}
-
-template <typename C>
-__device__ __forceinline__ C clamp01(C x) {
-  return x < C(0) ? C(0) : x > C(1) ? C(1) : x;
-}
-
-template <typename C>
-__device__ __forceinline__ C softplus(C x) {  // log(1 + exp(x)) without overflow
-  return x > C(0) ? x + log1p(exp(-x)) : log1p(exp(x));
-}
-
 // Ops on float or double.
 template <typename C, typename Io>
 __device__ __forceinline__ void exec_float(const Instr& in, const Io& io) {
   const C p0 = static_cast<C>(in.p0), p1 = static_cast<C>(in.p1);
   switch (in.op) {
     case Op::kConst: map1<C>(io, [&](C) { return p0; }); return;
-    case Op::kAbs: map1<C>(io, [](C x) { return x < C(0) ? -x : x; }); return;
-    case Op::kNeg: map1<C>(io, [](C x) { return -x; }); return;
-    case Op::kSign: map1<C>(io, [](C x) { return x > C(0) ? C(1) : x < C(0) ? C(-1) : x; }); return;
-    case Op::kReciprocal: map1<C>(io, [](C x) { return C(1) / x; }); return;
-    case Op::kSqrt: map1<C>(io, [](C x) { return sqrt(x); }); return;
-    case Op::kExp: map1<C>(io, [](C x) { return exp(x); }); return;
-    case Op::kLog: map1<C>(io, [](C x) { return log(x); }); return;
-    case Op::kErf: map1<C>(io, [](C x) { return erf(x); }); return;
-    case Op::kCeil: map1<C>(io, [](C x) { return ceil(x); }); return;
-    case Op::kFloor: map1<C>(io, [](C x) { return floor(x); }); return;
-    case Op::kRound: map1<C>(io, [](C x) { return rint(x); }); return;  // half to even
-    case Op::kSin: map1<C>(io, [](C x) { return sin(x); }); return;
-    case Op::kCos: map1<C>(io, [](C x) { return cos(x); }); return;
-    case Op::kTan: map1<C>(io, [](C x) { return tan(x); }); return;
-    case Op::kAsin: map1<C>(io, [](C x) { return asin(x); }); return;
-    case Op::kAcos: map1<C>(io, [](C x) { return acos(x); }); return;
-    case Op::kAtan: map1<C>(io, [](C x) { return atan(x); }); return;
-    case Op::kSinh: map1<C>(io, [](C x) { return sinh(x); }); return;
-    case Op::kCosh: map1<C>(io, [](C x) { return cosh(x); }); return;
-    case Op::kTanh: map1<C>(io, [](C x) { return tanh(x); }); return;
-    case Op::kAsinh: map1<C>(io, [](C x) { return asinh(x); }); return;
-    case Op::kAcosh: map1<C>(io, [](C x) { return acosh(x); }); return;
-    case Op::kAtanh: map1<C>(io, [](C x) { return atanh(x); }); return;
-    case Op::kRelu: map1<C>(io, [](C x) { return x > C(0) ? x : C(0); }); return;
-    case Op::kLeakyRelu: map1<C>(io, [&](C x) { return x * (x < C(0) ? p0 : C(1)); }); return;
-    case Op::kElu: map1<C>(io, [&](C x) { return x < C(0) ? p0 * expm1(x) : x; }); return;
-    case Op::kSelu: map1<C>(io, [&](C x) { return p1 * (x > C(0) ? x : p0 * expm1(x)); }); return;
-    case Op::kCelu: map1<C>(io, [&](C x) { return x > C(0) ? x : p0 * expm1(x / p0); }); return;
-    case Op::kHardSigmoid: map1<C>(io, [&](C x) { return clamp01(p0 * x + p1); }); return;
-    case Op::kHardSwish: map1<C>(io, [](C x) { return x * clamp01(x / C(6) + C(0.5)); }); return;
-    case Op::kSigmoid: map1<C>(io, [](C x) { return C(1) / (C(1) + exp(-x)); }); return;
-    case Op::kSoftplus: map1<C>(io, [](C x) { return softplus(x); }); return;
-    case Op::kSoftsign: map1<C>(io, [](C x) { return x / (C(1) + (x < C(0) ? -x : x)); }); return;
-    case Op::kMish: map1<C>(io, [](C x) { return x * tanh(softplus(x)); }); return;
-    case Op::kGelu: map1<C>(io, [](C x) { return C(0.5) * x * (C(1) + erf(x * C(0.7071067811865476))); }); return;
-    case Op::kGeluTanh:
-      map1<C>(io, [](C x) { return C(0.5) * x * (C(1) + tanh(C(0.7978845608028654) * (x + C(0.044715) * x * x * x))); });
-      return;
-    case Op::kThresholdedRelu: map1<C>(io, [&](C x) { return x > p0 ? x : C(0); }); return;
-    case Op::kShrink: map1<C>(io, [&](C x) { return x < -p1 ? x + p0 : x > p1 ? x - p0 : C(0); }); return;
-    case Op::kAdd: map2<C>(io, [](C a, C b) { return a + b; }); return;
-    case Op::kSub: map2<C>(io, [](C a, C b) { return a - b; }); return;
-    case Op::kMul: map2<C>(io, [](C a, C b) { return a * b; }); return;
-    case Op::kDiv: map2<C>(io, [](C a, C b) { return a / b; }); return;
-    case Op::kFmod: map2<C>(io, [](C a, C b) { return fmod(a, b); }); return;
-    case Op::kMod:  // the divisor's sign
-      map2<C>(io, [](C a, C b) {
-        C m = fmod(a, b);
-        return m != C(0) && (m < C(0)) != (b < C(0)) ? m + b : m;
-      });
-      return;
-    case Op::kPow: map2<C>(io, [](C a, C b) { return pow(a, b); }); return;
-    case Op::kMax: map2<C>(io, [](C a, C b) { return a > b || a != a ? a : b; }); return;  // NaN wins
-    case Op::kMin: map2<C>(io, [](C a, C b) { return a < b || a != a ? a : b; }); return;
-    case Op::kPRelu: map2<C>(io, [](C x, C s) { return x * (x < C(0) ? s : C(1)); }); return;
-    case Op::kClipLo: map2<C>(io, [](C x, C lo) { return x < lo ? lo : x; }); return;
-    case Op::kClipHi: map2<C>(io, [](C x, C hi) { return x > hi ? hi : x; }); return;
+    case Op::kAbs: map1<C>(io, [](C x) { return f_abs(x); }); return;
+    case Op::kNeg: map1<C>(io, [](C x) { return f_neg(x); }); return;
+    case Op::kSign: map1<C>(io, [](C x) { return f_sign(x); }); return;
+    case Op::kReciprocal: map1<C>(io, [](C x) { return f_reciprocal(x); }); return;
+    case Op::kSqrt: map1<C>(io, [](C x) { return f_sqrt(x); }); return;
+    case Op::kExp: map1<C>(io, [](C x) { return f_exp(x); }); return;
+    case Op::kLog: map1<C>(io, [](C x) { return f_log(x); }); return;
+    case Op::kErf: map1<C>(io, [](C x) { return f_erf(x); }); return;
+    case Op::kCeil: map1<C>(io, [](C x) { return f_ceil(x); }); return;
+    case Op::kFloor: map1<C>(io, [](C x) { return f_floor(x); }); return;
+    case Op::kRound: map1<C>(io, [](C x) { return f_round(x); }); return;
+    case Op::kSin: map1<C>(io, [](C x) { return f_sin(x); }); return;
+    case Op::kCos: map1<C>(io, [](C x) { return f_cos(x); }); return;
+    case Op::kTan: map1<C>(io, [](C x) { return f_tan(x); }); return;
+    case Op::kAsin: map1<C>(io, [](C x) { return f_asin(x); }); return;
+    case Op::kAcos: map1<C>(io, [](C x) { return f_acos(x); }); return;
+    case Op::kAtan: map1<C>(io, [](C x) { return f_atan(x); }); return;
+    case Op::kSinh: map1<C>(io, [](C x) { return f_sinh(x); }); return;
+    case Op::kCosh: map1<C>(io, [](C x) { return f_cosh(x); }); return;
+    case Op::kTanh: map1<C>(io, [](C x) { return f_tanh(x); }); return;
+    case Op::kAsinh: map1<C>(io, [](C x) { return f_asinh(x); }); return;
+    case Op::kAcosh: map1<C>(io, [](C x) { return f_acosh(x); }); return;
+    case Op::kAtanh: map1<C>(io, [](C x) { return f_atanh(x); }); return;
+    case Op::kRelu: map1<C>(io, [](C x) { return f_relu(x); }); return;
+    case Op::kLeakyRelu: map1<C>(io, [&](C x) { return f_leaky_relu(x, p0); }); return;
+    case Op::kElu: map1<C>(io, [&](C x) { return f_elu(x, p0); }); return;
+    case Op::kSelu: map1<C>(io, [&](C x) { return f_selu(x, p0, p1); }); return;
+    case Op::kCelu: map1<C>(io, [&](C x) { return f_celu(x, p0); }); return;
+    case Op::kHardSigmoid: map1<C>(io, [&](C x) { return f_hard_sigmoid(x, p0, p1); }); return;
+    case Op::kHardSwish: map1<C>(io, [](C x) { return f_hard_swish(x); }); return;
+    case Op::kSigmoid: map1<C>(io, [](C x) { return f_sigmoid(x); }); return;
+    case Op::kSoftplus: map1<C>(io, [](C x) { return f_softplus(x); }); return;
+    case Op::kSoftsign: map1<C>(io, [](C x) { return f_softsign(x); }); return;
+    case Op::kMish: map1<C>(io, [](C x) { return f_mish(x); }); return;
+    case Op::kGelu: map1<C>(io, [](C x) { return f_gelu(x); }); return;
+    case Op::kGeluTanh: map1<C>(io, [](C x) { return f_gelu_tanh(x); }); return;
+    case Op::kGeluErf: map1<C>(io, [&](C x) { return f_gelu_erf(x, p0, p1); }); return;
+    case Op::kThresholdedRelu: map1<C>(io, [&](C x) { return f_thresholded_relu(x, p0); }); return;
+    case Op::kShrink: map1<C>(io, [&](C x) { return f_shrink(x, p0, p1); }); return;
+    case Op::kAdd: map2<C>(io, [](C a, C b) { return f_add(a, b); }); return;
+    case Op::kSub: map2<C>(io, [](C a, C b) { return f_sub(a, b); }); return;
+    case Op::kMul: map2<C>(io, [](C a, C b) { return f_mul(a, b); }); return;
+    case Op::kDiv: map2<C>(io, [](C a, C b) { return f_div(a, b); }); return;
+    case Op::kFmod: map2<C>(io, [](C a, C b) { return f_fmod(a, b); }); return;
+    case Op::kMod: map2<C>(io, [](C a, C b) { return f_mod(a, b); }); return;
+    case Op::kPow: map2<C>(io, [](C a, C b) { return f_pow(a, b); }); return;
+    case Op::kMax: map2<C>(io, [](C a, C b) { return f_max(a, b); }); return;
+    case Op::kMin: map2<C>(io, [](C a, C b) { return f_min(a, b); }); return;
+    case Op::kPRelu: map2<C>(io, [](C x, C s) { return f_prelu(x, s); }); return;
+    case Op::kClipLo: map2<C>(io, [](C x, C lo) { return f_clip_lo(x, lo); }); return;
+    case Op::kClipHi: map2<C>(io, [](C x, C hi) { return f_clip_hi(x, hi); }); return;
     default: return;
-  }
-}
-
-template <typename C>
-__device__ __forceinline__ bool negative(C x) {
-  if constexpr (std::is_signed_v<C>) {
-    return x < C(0);
-  } else {
-    return false;
   }
 }
 
 // Ops on int64 (every narrower integer type and bool) or uint64.
 template <typename C, typename Io>
 __device__ __forceinline__ void exec_int(const Instr& in, const Io& io) {
-  using U = uint64_t;
-  constexpr bool kSigned = std::is_signed_v<C>;
   switch (in.op) {
     case Op::kConst: map1<C>(io, [&](C) { return static_cast<C>(in.p0); }); return;
-    case Op::kAbs: map1<C>(io, [](C x) { return negative(x) ? wrapped<C>(U(0) - U(x)) : x; }); return;
-    case Op::kNeg: map1<C>(io, [](C x) { return wrapped<C>(U(0) - U(x)); }); return;
-    case Op::kSign: map1<C>(io, [](C x) { return C((x > C(0)) - negative(x)); }); return;
-    case Op::kRelu: map1<C>(io, [](C x) { return x > C(0) ? x : C(0); }); return;
-    case Op::kShrink:  // compared and shifted in float, as C++ promotes an integer with a float
-      map1<C>(io, [&](C x) {
-        const float v = static_cast<float>(x);
-        return v < -in.p1 ? static_cast<C>(v + in.p0) : v > in.p1 ? static_cast<C>(v - in.p0) : C(0);
-      });
-      return;
-    case Op::kNot: map1<C>(io, [](C x) { return C(x == C(0)); }); return;
-    case Op::kBitNot: map1<C>(io, [](C x) { return C(~x); }); return;
-    case Op::kAdd: map2<C>(io, [](C a, C b) { return wrapped<C>(U(a) + U(b)); }); return;
-    case Op::kSub: map2<C>(io, [](C a, C b) { return wrapped<C>(U(a) - U(b)); }); return;
-    case Op::kMul: map2<C>(io, [](C a, C b) { return wrapped<C>(U(a) * U(b)); }); return;
-    case Op::kDiv:  // x / 0 is 0 (undefined in ONNX; no trap), lowest / -1 wraps
-      map2<C>(io, [](C a, C b) { return b == C(0) ? C(0) : kSigned && b == C(-1) ? wrapped<C>(U(0) - U(a)) : C(a / b); });
-      return;
-    case Op::kMod:
-    case Op::kFmod: {
-      const bool divisor_sign = in.op == Op::kMod;
-      map2<C>(io, [&](C a, C b) {
-        if (b == C(0) || (kSigned && b == C(-1))) return C(0);
-        const C m = a % b;
-        return divisor_sign && m != C(0) && negative(m) != negative(b) ? C(m + b) : m;
-      });
-      return;
-    }
-    case Op::kPow:  // numpy's wrapping integer power; negative exponents through double
-      map2<C>(io, [](C x, C e) {
-        if (negative(e)) return static_cast<C>(pow(static_cast<double>(x), static_cast<double>(e)));
-        U result = 1, base = U(x);
-        for (U k = U(e); k; k >>= 1) {
-          if (k & 1) result *= base;
-          base *= base;
-        }
-        return wrapped<C>(result);
-      });
-      return;
-    case Op::kMax: map2<C>(io, [](C a, C b) { return a > b ? a : b; }); return;
-    case Op::kMin: map2<C>(io, [](C a, C b) { return a < b ? a : b; }); return;
-    case Op::kPRelu: map2<C>(io, [](C x, C s) { return negative(x) ? wrapped<C>(U(x) * U(s)) : x; }); return;
-    case Op::kClipLo: map2<C>(io, [](C x, C lo) { return x < lo ? lo : x; }); return;
-    case Op::kClipHi: map2<C>(io, [](C x, C hi) { return x > hi ? hi : x; }); return;
-    case Op::kAnd: map2<C>(io, [](C a, C b) { return C(a != C(0) && b != C(0)); }); return;
-    case Op::kOr: map2<C>(io, [](C a, C b) { return C(a != C(0) || b != C(0)); }); return;
-    case Op::kXor: map2<C>(io, [](C a, C b) { return C((a != C(0)) != (b != C(0))); }); return;
-    case Op::kBitAnd: map2<C>(io, [](C a, C b) { return C(a & b); }); return;
-    case Op::kBitOr: map2<C>(io, [](C a, C b) { return C(a | b); }); return;
-    case Op::kBitXor: map2<C>(io, [](C a, C b) { return C(a ^ b); }); return;
-    case Op::kShiftLeft:
-    case Op::kShiftRight: {  // unsigned values; shifting out every bit gives 0 (p0: the type's width)
-      const bool left = in.op == Op::kShiftLeft;
-      const U width = static_cast<U>(in.p0);
-      map2<C>(io, [&](C a, C b) { return U(b) >= width ? C(0) : wrapped<C>(left ? U(a) << U(b) : U(a) >> U(b)); });
-      return;
-    }
+    case Op::kAbs: map1<C>(io, [](C x) { return i_abs(x); }); return;
+    case Op::kNeg: map1<C>(io, [](C x) { return i_neg(x); }); return;
+    case Op::kSign: map1<C>(io, [](C x) { return i_sign(x); }); return;
+    case Op::kRelu: map1<C>(io, [](C x) { return i_relu(x); }); return;
+    case Op::kShrink: map1<C>(io, [&](C x) { return i_shrink(x, in.p0, in.p1); }); return;
+    case Op::kNot: map1<C>(io, [](C x) { return i_not(x); }); return;
+    case Op::kBitNot: map1<C>(io, [](C x) { return i_bit_not(x); }); return;
+    case Op::kAdd: map2<C>(io, [](C a, C b) { return i_add(a, b); }); return;
+    case Op::kSub: map2<C>(io, [](C a, C b) { return i_sub(a, b); }); return;
+    case Op::kMul: map2<C>(io, [](C a, C b) { return i_mul(a, b); }); return;
+    case Op::kDiv: map2<C>(io, [](C a, C b) { return i_div(a, b); }); return;
+    case Op::kMod: map2<C>(io, [](C a, C b) { return i_mod(a, b); }); return;
+    case Op::kFmod: map2<C>(io, [](C a, C b) { return i_fmod(a, b); }); return;
+    case Op::kPow: map2<C>(io, [](C x, C e) { return i_pow(x, e); }); return;
+    case Op::kMax: map2<C>(io, [](C a, C b) { return i_max(a, b); }); return;
+    case Op::kMin: map2<C>(io, [](C a, C b) { return i_min(a, b); }); return;
+    case Op::kPRelu: map2<C>(io, [](C x, C s) { return i_prelu(x, s); }); return;
+    case Op::kClipLo: map2<C>(io, [](C x, C lo) { return i_clip_lo(x, lo); }); return;
+    case Op::kClipHi: map2<C>(io, [](C x, C hi) { return i_clip_hi(x, hi); }); return;
+    case Op::kAnd: map2<C>(io, [](C a, C b) { return i_and(a, b); }); return;
+    case Op::kOr: map2<C>(io, [](C a, C b) { return i_or(a, b); }); return;
+    case Op::kXor: map2<C>(io, [](C a, C b) { return i_xor(a, b); }); return;
+    case Op::kBitAnd: map2<C>(io, [](C a, C b) { return i_bit_and(a, b); }); return;
+    case Op::kBitOr: map2<C>(io, [](C a, C b) { return i_bit_or(a, b); }); return;
+    case Op::kBitXor: map2<C>(io, [](C a, C b) { return i_bit_xor(a, b); }); return;
+    case Op::kShiftLeft: map2<C>(io, [&](C a, C b) { return i_shift_left(a, b, in.p0); }); return;
+    case Op::kShiftRight: map2<C>(io, [&](C a, C b) { return i_shift_right(a, b, in.p0); }); return;
     default: return;
   }
 }
@@ -237,11 +175,11 @@ __device__ void compare(const Instr& in, Regs& r) {
     const C a = get<C>(r, in.a, l), b = get<C>(r, in.b, l);
     bool v = false;
     switch (in.op) {
-      case Op::kEqual: v = a == b; break;
-      case Op::kLess: v = a < b; break;
-      case Op::kGreater: v = a > b; break;
-      case Op::kLessOrEqual: v = a <= b; break;
-      default: v = a >= b; break;
+      case Op::kEqual: v = cmp_equal(a, b); break;
+      case Op::kLess: v = cmp_less(a, b); break;
+      case Op::kGreater: v = cmp_greater(a, b); break;
+      case Op::kLessOrEqual: v = cmp_less_or_equal(a, b); break;
+      default: v = cmp_greater_or_equal(a, b); break;
     }
     set<int64_t>(r, in.dst, l, v);
   }
@@ -253,8 +191,7 @@ __device__ void float_predicate(const Instr& in, Regs& r) {
 #pragma unroll
   for (int l = 0; l < kLanes; ++l) {
     const C x = get<C>(r, in.a, l);
-    const bool v = in.op == Op::kIsNaN ? isnan(x) : isinf(x) && (x > C(0) ? positive : negative);
-    set<int64_t>(r, in.dst, l, v);
+    set<int64_t>(r, in.dst, l, in.op == Op::kIsNaN ? is_nan(x) : is_inf(x, negative, positive));
   }
 }
 
@@ -262,7 +199,7 @@ template <typename C>
 __device__ void select(const Instr& in, Regs& r) {
 #pragma unroll
   for (int l = 0; l < kLanes; ++l) {
-    set(r, in.dst, l, get<int64_t>(r, in.a, l) != 0 ? get<C>(r, in.b, l) : get<C>(r, in.c, l));
+    set(r, in.dst, l, select_where(get<int64_t>(r, in.a, l), get<C>(r, in.b, l), get<C>(r, in.c, l)));
   }
 }
 
@@ -284,14 +221,11 @@ __device__ void cast(const Instr& in, Regs& r) {
       using To = decltype(to);
 #pragma unroll
       for (int l = 0; l < kLanes; ++l) {
-        const From v = get<From>(r, in.a, l);
-        set(r, in.dst, l, in.wrap == Wrap::kBool ? To(v != From(0)) : static_cast<To>(v));  // floats truncate
+        set(r, in.dst, l, cast_to<To>(get<From>(r, in.a, l), in.wrap == Wrap::kBool));
       }
     });
   });
 }
-
-__device__ __forceinline__ float round_to_half(float x) { return __half2float(__float2half_rn(x)); }
 
 // Narrows register dst to the model dtype of the op's result.
 __device__ void narrow(const Instr& in, Regs& r) {
@@ -304,16 +238,18 @@ __device__ void narrow(const Instr& in, Regs& r) {
 #pragma unroll
   for (int l = 0; l < kLanes; ++l) {
     const int64_t v = static_cast<int64_t>(r.w[d][l]);
+    int64_t w = v;
     switch (in.wrap) {
-      case Wrap::kInt8: r.w[d][l] = static_cast<uint64_t>(static_cast<int64_t>(static_cast<int8_t>(v))); break;
-      case Wrap::kUint8: r.w[d][l] = static_cast<uint8_t>(v); break;
-      case Wrap::kInt16: r.w[d][l] = static_cast<uint64_t>(static_cast<int64_t>(static_cast<int16_t>(v))); break;
-      case Wrap::kUint16: r.w[d][l] = static_cast<uint16_t>(v); break;
-      case Wrap::kInt32: r.w[d][l] = static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(v))); break;
-      case Wrap::kUint32: r.w[d][l] = static_cast<uint32_t>(v); break;
-      case Wrap::kBool: r.w[d][l] = v != 0; break;
+      case Wrap::kInt8: w = wrap_int8(v); break;
+      case Wrap::kUint8: w = wrap_uint8(v); break;
+      case Wrap::kInt16: w = wrap_int16(v); break;
+      case Wrap::kUint16: w = wrap_uint16(v); break;
+      case Wrap::kInt32: w = wrap_int32(v); break;
+      case Wrap::kUint32: w = wrap_uint32(v); break;
+      case Wrap::kBool: w = wrap_bool(v); break;
       default: break;
     }
+    r.w[d][l] = static_cast<uint64_t>(w);
   }
 }
 
@@ -368,7 +304,7 @@ __device__ __forceinline__ void with_elem(Elem e, F&& f) {
 template <typename I>
 __device__ __forceinline__ I quotient(const Geometry& g, int d, I i) {
   if constexpr (std::is_same_v<I, uint32_t>) {
-    return (__umulhi(i, g.magic[d]) + i) >> g.shift[d];
+    return divide_fast(i, g.magic[d], g.shift[d]);
   } else {
     return i / g.inner[d];
   }
@@ -598,19 +534,37 @@ cudaError_t launch_binary(BinaryOp op, const void* a, bool a_scalar, const void*
 
 }  // namespace
 
+size_t elem_size(Elem e) {
+  switch (e) {
+    case Elem::kDouble:
+    case Elem::kInt64:
+    case Elem::kUint64: return 8;
+    case Elem::kFloat:
+    case Elem::kInt32:
+    case Elem::kUint32: return 4;
+    case Elem::kHalf:
+    case Elem::kInt16:
+    case Elem::kUint16: return 2;
+    default: return 1;
+  }
+}
+
+void fast_divisor(int64_t divisor, uint32_t& magic, uint32_t& shift) {
+  shift = 0;
+  while (shift < 32 && (int64_t{1} << shift) < divisor) ++shift;
+  if (divisor > 0 && divisor < (int64_t{1} << 31)) {  // the 32-bit division runs only then
+    const uint64_t d = static_cast<uint64_t>(divisor);
+    magic = static_cast<uint32_t>(((uint64_t{1} << 32) * ((uint64_t{1} << shift) - d)) / d + 1);
+  }
+}
+
 void set_geometry(Geometry& g, const int64_t* dims, int rank) {
   g.rank = rank;
   int64_t inner = 1;
   for (int d = rank - 1; d >= 0; --d) {
     g.dims[d] = dims[d];
     g.inner[d] = inner;
-    uint32_t shift = 0;
-    while (shift < 32 && (int64_t{1} << shift) < inner) ++shift;
-    g.shift[d] = shift;
-    if (inner < (int64_t{1} << 31)) {  // the 32-bit division runs only then
-      const uint64_t divisor = static_cast<uint64_t>(inner);
-      g.magic[d] = static_cast<uint32_t>(((uint64_t{1} << 32) * ((uint64_t{1} << shift) - divisor)) / divisor + 1);
-    }
+    fast_divisor(inner, g.magic[d], g.shift[d]);
     inner *= dims[d];
   }
   g.n = inner;

@@ -6,7 +6,10 @@
 // instruction is paid once per kLanes elements.
 // Two faster forms cover the common cases: a chain (float values, each op consuming the
 // one before: an accumulator and loaded operands, all in hardware registers), and a
-// direct kernel for one binary float op on full-size or scalar inputs.
+// direct kernel for one binary float op on full-size or scalar inputs. Fastest of all, a
+// kernel generated for the group and compiled at run time (pointwise_jit.h). Each op's
+// math is in pointwise_ops.cuh, shared by all of them.
+#include <cstddef>
 #include <cstdint>
 
 #include <cuda_runtime_api.h>
@@ -47,6 +50,7 @@ enum class Op : uint8_t {
   kSin, kCos, kTan, kAsin, kAcos, kAtan, kSinh, kCosh, kTanh, kAsinh, kAcosh, kAtanh,
   kRelu, kLeakyRelu, kElu, kSelu, kCelu, kHardSigmoid, kHardSwish, kSigmoid, kSoftplus,
   kSoftsign, kMish, kGelu, kGeluTanh, kThresholdedRelu, kShrink, kNot, kBitNot,
+  kGeluErf,  // Gelu as exporters decompose it (p0: the constant x is divided by, or multiplied by when p1 is 0)
   // Float predicates: a of `kind`, dst bool.
   kIsNaN, kIsInf,
   // Binary, dst, a and b of `kind`.
@@ -72,6 +76,8 @@ enum class Access : uint8_t {
   kScalar,   // element 0
   kStrided,  // sum over dims of coordinate * stride
 };
+
+size_t elem_size(Elem e);  // bytes
 
 struct Load {
   const void* data = nullptr;
@@ -109,6 +115,9 @@ struct Program {
 
 // Sets geometry's fields from the coalesced loop dims.
 void set_geometry(Geometry& g, const int64_t* dims, int rank);
+// magic and shift such that i / divisor == (umulhi(i, magic) + i) >> shift for i < 2^31
+// (magic is left alone for divisors of 2^31 and more, never divided by that way).
+void fast_divisor(int64_t divisor, uint32_t& magic, uint32_t& shift);
 
 // Runs `program` over its geometry's n elements.
 cudaError_t run_program(const Program& program, cudaStream_t stream);

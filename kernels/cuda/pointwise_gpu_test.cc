@@ -1,6 +1,7 @@
 // The pointwise layer against the CPU engine: every op, float/float16/double, the integer
 // types and bool, broadcasting, legacy attributes, fused chains (one layer), FP16
-// storage, empty tensors, errors; and the bandwidth of a large Add.
+// storage, empty tensors, errors, each with the generated kernel (jit) and the
+// interpreter (program); Gelu's decompositions fused; and bandwidths of every tactic.
 #include <cuda_runtime_api.h>
 #include <gtest/gtest.h>
 
@@ -14,6 +15,7 @@
 #include "folding/infer_shapes.h"
 #include "kernels/cpu/dtype_dispatch.h"
 #include "kernels/cuda/layer.h"
+#include "kernels/cuda/pointwise_jit.h"
 #include "surgeon/clone.h"
 #include "surgeon/error.h"
 #include "surgeon/run_test_util.h"
@@ -29,6 +31,23 @@ using Dims = std::vector<int64_t>;
 
 const GpuCheck kHalfCheck{Precision::kFP32, 1e-2, 1e-3};
 const GpuCheck kFp16{Precision::kFP16, 1e-2, 1e-3};
+
+// The generated kernel and the interpreter, each against the CPU engine.
+void expect_matches_cpu(const Model& m, const std::vector<NamedValue>& inputs, GpuCheck check = {}) {
+  for (const char* tactic : {"jit", "program"}) {
+    SCOPED_TRACE(std::string("tactic ") + tactic);
+    check.tactic = tactic;
+    expect_gpu_matches_cpu(m, inputs, check);
+  }
+}
+
+void expect_matches_cpu(const Model& m, uint64_t seed, GpuCheck check = {}) {
+  for (const char* tactic : {"jit", "program"}) {
+    SCOPED_TRACE(std::string("tactic ") + tactic);
+    check.tactic = tactic;
+    expect_gpu_matches_cpu(m, seed, check);
+  }
+}
 
 TensorPtr input(Graph& g, const std::string& name, DataType t, Dims dims) {
   TensorPtr x = Tensor::variable(name, t, Shape::of(dims));
@@ -124,7 +143,7 @@ class Cases {
     for (const auto& [t, d] : inputs) values.push_back(engine::random_tensor(t, d, 100 + count_ * 7 + values.size()));
     return add(op, values, attrs);
   }
-  void check(const GpuCheck& check = {}) const { expect_gpu_matches_cpu(model_, values_, check); }
+  void check(const GpuCheck& check = {}) const { expect_matches_cpu(model_, values_, check); }
   const Model& model() const { return model_; }
 
  private:
@@ -313,17 +332,17 @@ TEST(PointwiseGpu, PowMixedTypes) {
 // inference checks those.)
 TEST(PointwiseGpu, LegacyBroadcast) {
   GRAFT_REQUIRE_GPU();
-  expect_gpu_matches_cpu(binary_model("Add", DataType::kFloat, {2, 3, 4, 3}, DataType::kFloat, {3},
+  expect_matches_cpu(binary_model("Add", DataType::kFloat, {2, 3, 4, 3}, DataType::kFloat, {3},
                                       {Attribute::of_int("broadcast", 1), Attribute::of_int("axis", 1)}, 6),
                          1);
-  expect_gpu_matches_cpu(binary_model("Mul", DataType::kFloat, {2, 3, 4, 5}, DataType::kFloat, {4, 5},
+  expect_matches_cpu(binary_model("Mul", DataType::kFloat, {2, 3, 4, 5}, DataType::kFloat, {4, 5},
                                       {Attribute::of_int("broadcast", 1)}, 6),
                          2);
-  expect_gpu_matches_cpu(binary_model("Sub", DataType::kFloat, {2, 4, 4, 4}, DataType::kFloat, {4, 4},
+  expect_matches_cpu(binary_model("Sub", DataType::kFloat, {2, 4, 4, 4}, DataType::kFloat, {4, 4},
                                       {Attribute::of_int("broadcast", 1), Attribute::of_int("axis", -3)}, 6),
                          3);
-  expect_gpu_matches_cpu(binary_model("PRelu", DataType::kFloat, {2, 3, 4, 5}, DataType::kFloat, {3}, {}, 6), 4);
-  expect_gpu_matches_cpu(binary_model("PRelu", DataType::kFloat, {2, 3, 4, 3}, DataType::kFloat, {3}, {}, 9), 5);
+  expect_matches_cpu(binary_model("PRelu", DataType::kFloat, {2, 3, 4, 5}, DataType::kFloat, {3}, {}, 6), 4);
+  expect_matches_cpu(binary_model("PRelu", DataType::kFloat, {2, 3, 4, 3}, DataType::kFloat, {3}, {}, 9), 5);
 }
 
 // ---- integers and bool ----
@@ -491,30 +510,74 @@ TEST(PointwiseGpu, FusedChainIsOneLayer) {
   GRAFT_REQUIRE_GPU();
   const Model m = chain_model();
   EXPECT_EQ(layer_count(m, Precision::kFP32), 1u);
-  expect_gpu_matches_cpu(m, 21);
-  expect_gpu_matches_cpu(m, 22, kFp16);
+  expect_matches_cpu(m, 21);
+  expect_matches_cpu(m, 22, kFp16);
 }
 
-// Gelu as exporters decompose it: 0.5 * x * (1 + erf(x / sqrt(2))); x is read twice.
-Model gelu_model(const Dims& dims) {
+// Gelu as exporters decompose it: 0.5 * x * (1 + erf(x / sqrt(2))); x is read twice. The
+// forms a chain of nodes can take: x / sqrt(2) or x * (1/sqrt(2)), then (x * a) * 0.5 or
+// x * (a * 0.5), operands in either order.
+struct GeluForm {
+  bool multiply_by_inverse = false;
+  bool half_before_x = false;
+  bool swap_operands = false;
+};
+
+Model gelu_model(const Dims& dims, GeluForm form = {}) {
   Model m = empty_model(13);
   Graph& g = *m.graph;
   TensorPtr x = input(g, "x", DataType::kFloat, dims);
   TensorPtr d = var("d"), e = var("e"), a = var("a"), p = var("p");
-  g.add_node("Div", {x, constant(g, "sqrt2", filled(DataType::kFloat, {}, {1.4142135623730951}))}, {d}, "div");
+  auto pair = [&](TensorPtr u, TensorPtr v) { return form.swap_operands ? std::vector<TensorPtr>{v, u} : std::vector<TensorPtr>{u, v}; };
+  auto scalar = [&](const std::string& name, double v) { return constant(g, name, filled(DataType::kFloat, {}, {v})); };
+  if (form.multiply_by_inverse) {
+    g.add_node("Mul", pair(x, scalar("inv_sqrt2", 0.7071067811865476)), {d}, "scale");
+  } else {
+    g.add_node("Div", {x, scalar("sqrt2", 1.4142135623730951)}, {d}, "div");
+  }
   g.add_node("Erf", {d}, {e}, "erf");
-  g.add_node("Add", {e, constant(g, "one", filled(DataType::kFloat, {}, {1}))}, {a}, "add");
-  g.add_node("Mul", {x, a}, {p}, "mul");
-  g.add_node("Mul", {p, constant(g, "half", filled(DataType::kFloat, {}, {0.5}))}, {output(g, "y")}, "mul_half");
+  g.add_node("Add", pair(e, scalar("one", 1)), {a}, "add");
+  if (form.half_before_x) {
+    g.add_node("Mul", pair(a, scalar("half", 0.5)), {p}, "mul_half");
+    g.add_node("Mul", pair(p, x), {output(g, "y")}, "mul");
+  } else {
+    g.add_node("Mul", pair(x, a), {p}, "mul");
+    g.add_node("Mul", pair(p, scalar("half", 0.5)), {output(g, "y")}, "mul_half");
+  }
   return m;
 }
+
+std::string program_summary(const Model& m, Precision p);
 
 TEST(PointwiseGpu, GeluDecompositionIsOneLayer) {
   GRAFT_REQUIRE_GPU();
   const Model m = gelu_model({4, 16, 33});
   EXPECT_EQ(layer_count(m, Precision::kFP16), 1u);
-  expect_gpu_matches_cpu(m, 3);
-  expect_gpu_matches_cpu(m, 4, kFp16);
+  expect_matches_cpu(m, 3);
+  expect_matches_cpu(m, 4, kFp16);
+}
+
+// Every form computes in one fused step (load, gelu, store), as the nodes compute it.
+TEST(PointwiseGpu, GeluDecompositionsFuseIntoOneOp) {
+  GRAFT_REQUIRE_GPU();
+  for (int bits = 0; bits < 8; ++bits) {
+    const GeluForm form{(bits & 1) != 0, (bits & 2) != 0, (bits & 4) != 0};
+    SCOPED_TRACE("form " + std::to_string(bits));
+    const Model m = gelu_model({3, 7, 11}, form);
+    EXPECT_EQ(layer_count(m, Precision::kFP32), 1u);
+    EXPECT_NE(program_summary(m, Precision::kFP32).find("program of 3 instructions"), std::string::npos)
+        << program_summary(m, Precision::kFP32);
+    expect_matches_cpu(m, 5 + bits);
+    expect_matches_cpu(m, 6 + bits, kFp16);
+  }
+  // Not Gelu: another constant stays five ops.
+  Model other = gelu_model({3, 7, 11});
+  for (const TensorPtr& t : other.graph->initializers) {
+    if (t->name == "one") t->data = std::make_shared<TensorData>(filled(DataType::kFloat, {}, {2}).to_data());
+  }
+  EXPECT_NE(program_summary(other, Precision::kFP32).find("program of 10 instructions"), std::string::npos)
+      << program_summary(other, Precision::kFP32);
+  expect_matches_cpu(other, 9);
 }
 
 // Integer chains narrow after every op, as the CPU's typed results do.
@@ -529,7 +592,7 @@ TEST(PointwiseGpu, Int8ChainWrapsBetweenOps) {
   g.add_node("Greater", {n, constant(g, "zero", ints(DataType::kInt8, {}, {0}))}, {c}, "greater");
   g.add_node("Cast", {c}, {output(g, "y")}, "cast")->set_attr(Attribute::of_int("to", static_cast<int64_t>(DataType::kInt32)));
   EXPECT_EQ(layer_count(m, Precision::kFP32), 1u);
-  expect_gpu_matches_cpu(m, {{"a", cpu::Value::of(ints(DataType::kInt8, {6}, {100, -100, 127, 1, -128, 50}))},
+  expect_matches_cpu(m, {{"a", cpu::Value::of(ints(DataType::kInt8, {6}, {100, -100, 127, 1, -128, 50}))},
                              {"b", cpu::Value::of(ints(DataType::kInt8, {6}, {100, -100, 1, 1, -1, 50}))}});
 }
 
@@ -552,7 +615,7 @@ TEST(PointwiseGpu, DropoutMaskAndTrainingModeOff) {
              {input(g, "x", DataType::kFloat, {3, 7}), constant(g, "ratio", filled(DataType::kFloat, {}, {0.5})),
               constant(g, "training", filled(DataType::kBool, {}, {0}))},
              {output(g, "y"), output(g, "mask")}, "dropout");
-  expect_gpu_matches_cpu(m, 12);
+  expect_matches_cpu(m, 12);
 }
 
 TEST(PointwiseGpu, EmptyTensors) {
@@ -729,7 +792,23 @@ class LayerRun {
   EnqueueContext run_;
 };
 
-// Models whose layers have several tactics (direct, chain, program).
+std::string program_summary(const Model& m, Precision p) {
+  LayerRun run(m, p);
+  run.output("program");
+  return run.summary();
+}
+
+// The GPU machine has NVRTC: the generated kernel must be there, first (else every test
+// above ran the interpreter twice).
+TEST(PointwiseGpu, JitIsOfferedFirst) {
+  GRAFT_REQUIRE_GPU();
+  LayerRun run(gelu_model({4, 5}), Precision::kFP16);
+  ASSERT_FALSE(run.tactics().empty());
+  EXPECT_EQ(run.tactics().front(), "jit") << pointwise::jit_status();
+  std::printf("%s\n", run.summary().c_str());
+}
+
+// Models whose layers have several tactics (jit, direct, chain, program).
 std::vector<std::pair<std::string, Model>> tactic_models(const Dims& big) {
   std::vector<std::pair<std::string, Model>> models;
   models.emplace_back("Add", binary_model("Add", DataType::kFloat, big, DataType::kFloat, big));
@@ -757,7 +836,8 @@ TEST(PointwiseGpu, TacticsAgree) {
     for (Precision p : {Precision::kFP32, Precision::kFP16}) {
       LayerRun run(m, p);
       SCOPED_TRACE(name + " " + precision_name(p) + ": " + run.summary());
-      EXPECT_GE(run.tactics().size(), 2u);
+      EXPECT_GE(run.tactics().size(), 3u);
+      EXPECT_EQ(run.tactics().front(), "jit") << pointwise::jit_status();
       const std::vector<double> want = run.output("program");
       for (const std::string& tactic : run.tactics()) {
         const std::vector<double> got = run.output(tactic);
@@ -771,18 +851,50 @@ TEST(PointwiseGpu, TacticsAgree) {
   }
 }
 
+void print_bandwidths(const std::string& name, const Model& m, Precision p) {
+  LayerRun run(m, p);
+  for (const std::string& tactic : run.tactics()) {
+    const double ms = run.milliseconds(tactic);
+    std::printf("[bandwidth] %-22s %-5s %-8s %8.3f ms %8.1f GB/s   %s\n", name.c_str(), precision_name(p), tactic.c_str(), ms,
+                run.bytes() / ms / 1e6, run.summary().c_str());
+  }
+}
+
 TEST(PointwiseGpu, Bandwidth) {
   GRAFT_REQUIRE_GPU();
   for (auto& [name, m] : tactic_models({16, 256, 128, 128})) {  // 64M elements
-    for (Precision p : {Precision::kFP32, Precision::kFP16}) {
-      LayerRun run(m, p);
-      for (const std::string& tactic : run.tactics()) {
-        const double ms = run.milliseconds(tactic);
-        std::printf("[bandwidth] %-18s %-5s %-8s %8.3f ms %8.1f GB/s   %s\n", name.c_str(), precision_name(p), tactic.c_str(), ms,
-                    run.bytes() / ms / 1e6, run.summary().c_str());
-      }
-    }
+    for (Precision p : {Precision::kFP32, Precision::kFP16}) print_bandwidths(name, m, p);
   }
+}
+
+// Where(IsNaN(x), 0, x).
+Model nan_to_zero_model(const Dims& dims) {
+  Model m = empty_model(17);
+  Graph& g = *m.graph;
+  TensorPtr x = input(g, "x", DataType::kFloat, dims), nan = var("nan");
+  g.add_node("IsNaN", {x}, {nan}, "isnan");
+  g.add_node("Where", {nan, constant(g, "zero", filled(DataType::kFloat, {}, {0})), x}, {output(g, "y")}, "where");
+  return m;
+}
+
+// BERT-base's pointwise layers at batch 256, sequence 128.
+TEST(PointwiseGpu, BertBandwidth) {
+  GRAFT_REQUIRE_GPU();
+  const Dims ffn = {256, 128, 3072}, hidden = {256, 128, 768};
+  print_bandwidths("Gelu decomposed", gelu_model(ffn), Precision::kFP16);
+  print_bandwidths("Gelu decomposed", gelu_model(ffn), Precision::kFP32);
+  print_bandwidths("residual Add", binary_model("Add", DataType::kFloat, hidden, DataType::kFloat, hidden), Precision::kFP16);
+  print_bandwidths("bias Add [768]", binary_model("Add", DataType::kFloat, hidden, DataType::kFloat, {768}), Precision::kFP16);
+  print_bandwidths("IsNaN+Where", nan_to_zero_model({256, 12, 128, 128}), Precision::kFP16);
+}
+
+// Last: what NVRTC took for every kernel the tests above generated (compiled side by side).
+TEST(PointwiseGpu, NvrtcCompileTimes) {
+  GRAFT_REQUIRE_GPU();
+  const pointwise::JitStats stats = pointwise::jit_stats();
+  std::printf("[nvrtc] %d kernels compiled, %.1f s of compiling in all, %.0f ms each on average\n", stats.kernels, stats.seconds,
+              stats.kernels ? stats.seconds / stats.kernels * 1000 : 0.0);
+  EXPECT_EQ(pointwise::jit_status(), "");
 }
 
 }  // namespace

@@ -3,10 +3,13 @@
 // register-machine program (kernels/cuda/pointwise.h) and run as one kernel. Every group
 // input broadcasts to the group's output shape; values compute in float (float16 and
 // float32), double or int64/uint64 and are narrowed to each node's dtype as the CPU
-// kernels compute them. Tactics: the program runs every group; a float chain (each op
-// reading the one before) also runs as a chain, and a lone Add/Sub/Mul/Div of full-size
-// or scalar inputs as a direct kernel, both faster.
+// kernels compute them. Gelu's decomposition (Div, Erf, Add, Mul, Mul) compiles to one op.
+// Tactics: a kernel generated for the group (jit, first where NVRTC is there: compiled in
+// the background from prepare(), kept for the process); the program runs every group; a
+// float chain (each op reading the one before) also runs as a chain, and a lone
+// Add/Sub/Mul/Div of full-size or scalar inputs as a direct kernel, both faster.
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <memory>
 #include <optional>
@@ -17,6 +20,7 @@
 #include "kernels/cpu/elementwise_util.h"
 #include "kernels/cuda/layer.h"
 #include "kernels/cuda/pointwise.h"
+#include "kernels/cuda/pointwise_jit.h"
 #include "surgeon/error.h"
 
 namespace graft::cuda {
@@ -132,6 +136,13 @@ struct Compiled {
   std::vector<pw::Instr> code;  // steps with registers
 };
 
+// What Gelu's decomposition passes to Erf: x / s, or x * s.
+struct ErfArgument {
+  int x;
+  float s;
+  bool divide;
+};
+
 class Compiler;
 using Handler = void (*)(Compiler&);
 const Handler* find_handler(const std::string& op_type);
@@ -167,6 +178,10 @@ class Compiler {
  private:
   int input_index(const Tensor* t) const;
   void store_outputs();
+  void fuse_gelus();
+  std::optional<ErfArgument> erf_argument(const Step& scaled) const;
+  std::optional<double> constant_of(int value) const;
+  void drop_unused();
   void allocate_registers();
 
   const std::vector<const Node*>& nodes_;
@@ -263,6 +278,8 @@ Compiled Compiler::run() {
     (*handler)(*this);
   }
   store_outputs();
+  fuse_gelus();
+  drop_unused();
   if (out_.steps.size() > static_cast<size_t>(pw::kMaxCode)) fail("more than " + std::to_string(pw::kMaxCode) + " instructions");
   if (out_.loads.size() > static_cast<size_t>(pw::kMaxLoads)) fail("more than " + std::to_string(pw::kMaxLoads) + " loads");
   allocate_registers();
@@ -281,6 +298,113 @@ void Compiler::store_outputs() {
     instr.b = static_cast<uint8_t>(j);
     out_.steps.push_back({instr, -1, {it->second}});
   }
+}
+
+// The value of a scalar constant input (the model's initializer) that `value` loads.
+std::optional<double> Compiler::constant_of(int value) const {
+  if (value < 0) return std::nullopt;
+  for (const Step& s : out_.steps) {
+    if (s.dst != value) continue;
+    if (s.instr.op != pw::Op::kLoad || out_.loads[s.instr.a].rule != LoadSlot::Rule::kNumpy) return std::nullopt;
+    const Tensor* t = inputs_[out_.loads[s.instr.a].input];
+    if (!t->data) return std::nullopt;
+    const cpu::HostTensor h = cpu::HostTensor::from_data(*t->data);
+    if (h.numel() != 1) return std::nullopt;
+    return h.to_doubles()[0];
+  }
+  return std::nullopt;
+}
+
+// Step `scaled` as x / s or x * s with s a constant near sqrt(2) (or its inverse, to multiply).
+std::optional<ErfArgument> Compiler::erf_argument(const Step& scaled) const {
+  if (scaled.instr.op == pw::Op::kDiv) {
+    const std::optional<double> s = constant_of(scaled.args[1]);
+    if (s && std::abs(*s - std::sqrt(2.0)) < 1e-3) return ErfArgument{scaled.args[0], static_cast<float>(*s), true};
+  }
+  if (scaled.instr.op == pw::Op::kMul) {
+    for (int k = 0; k < 2; ++k) {
+      const std::optional<double> s = constant_of(scaled.args[k]);
+      if (s && std::abs(*s - std::sqrt(0.5)) < 1e-3) return ErfArgument{scaled.args[1 - k], static_cast<float>(*s), false};
+    }
+  }
+  return std::nullopt;
+}
+
+// Gelu as exporters decompose it, 0.5 * x * (1 + erf(x / sqrt(2))), as one step (kGeluErf),
+// in float32: x / s (or x * 1/s) -> Erf -> + 1 -> * x -> * 0.5, or -> * 0.5 -> * x (the
+// orders a chain of nodes can take), any operand order. The fused op computes what the
+// nodes compute (multiplying by 0.5 is exact), with the model's constant s, in one step
+// instead of five.
+void Compiler::fuse_gelus() {
+  auto is = [&](int v, double want) {
+    const std::optional<double> c = constant_of(v);
+    return c && *c == want;
+  };
+  for (bool fused = true; fused;) {
+    fused = false;
+    std::vector<int> uses(out_.values.size(), 0), user(out_.values.size(), -1), def(out_.values.size(), -1);
+    for (size_t s = 0; s < out_.steps.size(); ++s) {
+      if (out_.steps[s].dst >= 0) def[out_.steps[s].dst] = static_cast<int>(s);
+      for (int a : out_.steps[s].args) ++uses[a], user[a] = static_cast<int>(s);
+    }
+    // The step that alone reads `v` when it is a float32 `op` without narrowing, else null.
+    auto only_user = [&](int v, pw::Op op) -> Step* {
+      if (v < 0 || uses[v] != 1) return nullptr;
+      Step& s = out_.steps[user[v]];
+      return s.instr.op == op && s.instr.wrap == pw::Wrap::kNone && out_.values[s.dst].dtype == DataType::kFloat ? &s : nullptr;
+    };
+    // The operand of binary step `s` other than `v` (-1 when v is not one).
+    auto other = [](const Step* s, int v) { return !s ? -1 : s->args[0] == v ? s->args[1] : s->args[1] == v ? s->args[0] : -1; };
+    for (Step& erf : out_.steps) {
+      if (erf.instr.op != pw::Op::kErf || out_.values[erf.dst].dtype != DataType::kFloat || def[erf.args[0]] < 0) continue;
+      Step& scaled = out_.steps[def[erf.args[0]]];
+      if (uses[scaled.dst] != 1 || scaled.instr.wrap != pw::Wrap::kNone) continue;
+      const std::optional<ErfArgument> arg = erf_argument(scaled);
+      if (!arg) continue;
+      const int gx = arg->x;
+      Step* plus = only_user(erf.dst, pw::Op::kAdd);
+      if (!plus || !is(other(plus, erf.dst), 1.0)) continue;
+      const int a = plus->dst;
+      Step* mul = only_user(a, pw::Op::kMul);
+      if (!mul) continue;
+      const int m = other(mul, a);
+      Step* last = only_user(mul->dst, pw::Op::kMul);
+      if (!last) continue;
+      const bool x_first = m == gx && is(other(last, mul->dst), 0.5);  // (x * a) * 0.5
+      const bool half_first = is(m, 0.5) && other(last, mul->dst) == gx;  // x * (a * 0.5)
+      if (!x_first && !half_first) continue;
+      for (Step* s : {&scaled, &erf, plus, mul}) s->dst = -2;  // erased below
+      last->instr.op = pw::Op::kGeluErf;
+      last->instr.p0 = arg->s;
+      last->instr.p1 = arg->divide ? 1.0f : 0.0f;
+      last->args = {gx};
+      out_.steps.erase(std::remove_if(out_.steps.begin(), out_.steps.end(), [](const Step& s) { return s.dst == -2; }),
+                       out_.steps.end());
+      fused = true;
+      break;
+    }
+  }
+}
+
+// Drops steps whose values nothing reads (left by fusions) and the load slots they read.
+void Compiler::drop_unused() {
+  for (bool dropped = true; dropped;) {
+    std::vector<int> uses(out_.values.size(), 0);
+    for (const Step& s : out_.steps) {
+      for (int a : s.args) ++uses[a];
+    }
+    const size_t before = out_.steps.size();
+    out_.steps.erase(std::remove_if(out_.steps.begin(), out_.steps.end(), [&](const Step& s) { return s.dst >= 0 && uses[s.dst] == 0; }),
+                     out_.steps.end());
+    dropped = out_.steps.size() != before;
+  }
+  std::vector<LoadSlot> kept;
+  for (Step& s : out_.steps) {
+    if (s.instr.op != pw::Op::kLoad) continue;
+    kept.push_back(out_.loads[s.instr.a]);
+    s.instr.a = static_cast<uint8_t>(kept.size() - 1);
+  }
+  out_.loads = std::move(kept);
 }
 
 // Linear scan: a value's register is free after its last reader; float values take the
@@ -584,21 +708,6 @@ const Handler* find_handler(const std::string& op_type) {
 
 // ---- the layer ----
 
-size_t elem_bytes(pw::Elem e) {
-  switch (e) {
-    case pw::Elem::kDouble:
-    case pw::Elem::kInt64:
-    case pw::Elem::kUint64: return 8;
-    case pw::Elem::kFloat:
-    case pw::Elem::kInt32:
-    case pw::Elem::kUint32: return 4;
-    case pw::Elem::kHalf:
-    case pw::Elem::kInt16:
-    case pw::Elem::kUint16: return 2;
-    default: return 1;
-  }
-}
-
 // Numpy's rule, one way: every dim of `in` (aligned at the end) is 1 or out's.
 bool broadcasts_to(const Dims& in, const Dims& out) {
   if (in.size() > out.size()) return false;
@@ -667,6 +776,23 @@ std::optional<std::vector<pw::Instr>> chain_of(const Compiled& c) {
   return code;
 }
 
+// The program with value ids in place of registers, as the kernel generator takes it.
+std::vector<pw::Instr> ssa_of(const Compiled& c) {
+  std::vector<pw::Instr> code;
+  for (const Step& s : c.steps) {
+    pw::Instr in = s.instr;
+    if (in.op == pw::Op::kStore) {
+      in.a = static_cast<uint8_t>(s.args[0]);
+    } else {
+      in.dst = static_cast<uint8_t>(s.dst);
+      uint8_t* operands[3] = {&in.a, &in.b, &in.c};
+      for (size_t k = 0; k < s.args.size(); ++k) *operands[k] = static_cast<uint8_t>(s.args[k]);
+    }
+    code.push_back(in);
+  }
+  return code;
+}
+
 class PointwiseLayer : public Layer {
  public:
   PointwiseLayer(const LayerSpec& spec, Compiled compiled)
@@ -675,9 +801,11 @@ class PointwiseLayer : public Layer {
   }
 
   bool supports_fp16() const override { return true; }
-  // The fastest form first: direct, chain, program (which runs everything).
+  // The fastest form first: jit (where NVRTC compiles the group's kernel), direct, chain,
+  // program (which runs everything).
   std::vector<std::string> tactics() const override {
     std::vector<std::string> names;
+    if (jit()) names.push_back("jit");
     if (direct_) names.push_back("direct");
     if (chain_code_) names.push_back("chain");
     names.push_back("program");
@@ -697,7 +825,10 @@ class PointwiseLayer : public Layer {
   std::optional<Direct> find_direct() const;
   std::string active_tactic() const { return tactic_.empty() ? tactics().front() : tactic_; }
   bool run_direct(const EnqueueContext& ctx);
+  bool run_jit(const EnqueueContext& ctx);
   const pw::Program& bind(pw::Program& program, const EnqueueContext& ctx, int lanes) const;
+  // The generated kernel (compiling since prepare(); waits for it), or null.
+  const pw::JitKernel* jit() const { return jit_kernel_.valid() ? jit_kernel_.get() : nullptr; }
 
   std::string what_;
   std::string ops_;
@@ -707,6 +838,8 @@ class PointwiseLayer : public Layer {
   pw::Program program_;
   pw::Program chain_;
   std::optional<Direct> direct_;
+  std::optional<pw::JitPlan> jit_plan_;
+  pw::JitFuture jit_kernel_;
   std::string tactic_;  // empty: the first of tactics()
 };
 
@@ -808,6 +941,8 @@ void PointwiseLayer::prepare(const PrepareContext& ctx) {
     std::copy(chain_code_->begin(), chain_code_->end(), chain_.code);
   }
   direct_ = find_direct();
+  jit_plan_ = pw::plan_jit(ssa_of(compiled_), static_cast<int>(ctx.outputs.size()), program_);
+  jit_kernel_ = jit_plan_ ? pw::jit_kernel(jit_plan_->source) : pw::JitFuture();
 }
 
 std::optional<Direct> PointwiseLayer::find_direct() const {
@@ -851,18 +986,27 @@ bool PointwiseLayer::run_direct(const EnqueueContext& ctx) {
   return true;
 }
 
+// Runs the generated kernel when the pointers are aligned for its vectors (always in the
+// engine's memory).
+bool PointwiseLayer::run_jit(const EnqueueContext& ctx) {
+  const pw::Program& bound = bind(program_, ctx, pw::kLanes);
+  if (!pw::jit_aligned(*jit_plan_, bound)) return false;
+  check_cuda(pw::run_jit(*jit(), *jit_plan_, bound, ctx.stream), what_ + ": generated pointwise kernel");
+  return true;
+}
+
 // `program` with this run's pointers; vector loads and stores where aligned for `lanes`.
 const pw::Program& PointwiseLayer::bind(pw::Program& program, const EnqueueContext& ctx, int lanes) const {
   for (size_t k = 0; k < compiled_.loads.size(); ++k) {
     pw::Load& load = program.loads[k];
     load.data = ctx.inputs[compiled_.loads[k].input].data;
-    load.vector = load.access == pw::Access::kFull && aligned(load.data, lanes * elem_bytes(load.elem));
+    load.vector = load.access == pw::Access::kFull && aligned(load.data, lanes * pw::elem_size(load.elem));
   }
   for (const pw::Instr& instr : compiled_.code) {
     if (instr.op != pw::Op::kStore) continue;
     pw::Store& store = program.outputs[instr.b];
     store.data = ctx.outputs[instr.b].data;
-    store.vector = aligned(store.data, lanes * elem_bytes(store.elem));
+    store.vector = aligned(store.data, lanes * pw::elem_size(store.elem));
   }
   return program;
 }
@@ -870,6 +1014,7 @@ const pw::Program& PointwiseLayer::bind(pw::Program& program, const EnqueueConte
 void PointwiseLayer::enqueue(const EnqueueContext& ctx) {
   if (program_.geometry.n == 0) return;
   const std::string tactic = active_tactic();
+  if (tactic == "jit" && jit() && run_jit(ctx)) return;
   if (tactic == "direct" && direct_ && run_direct(ctx)) return;
   const bool chain = tactic != "program" && chain_code_;
   const int err = chain ? pw::run_chain(bind(chain_, ctx, pw::kChainLanes), ctx.stream)
@@ -882,6 +1027,10 @@ std::string PointwiseLayer::summary() const {
   std::string form = "program of " + std::to_string(compiled_.code.size()) + " instructions";
   if (tactic == "direct") form = "direct binary kernel";
   if (tactic == "chain") form = "chain of " + std::to_string(chain_code_->size()) + " ops";
+  if (tactic == "jit" && jit()) {
+    form = "generated kernel, " + std::to_string(jit_plan_->lanes) + " elements a thread, NVRTC " +
+           std::to_string(static_cast<int>(jit()->compile_seconds * 1000 + 0.5)) + " ms";
+  }
   return "pointwise " + ops_ + " (" + form + ", " + std::to_string(compiled_.loads.size()) + " loads)";
 }
 
