@@ -55,6 +55,8 @@ echo "a file" >"$tmp/afile"
 check "unwritable OUTDIR fails" run_graft nonzero zoo testdata/zoo -o "$tmp/afile/out"
 check "unwritable OUTDIR is named" contains "$tmp/err" "$tmp/afile/out: cannot create the output folder"
 check "unwritable OUTDIR: one line" one_line "$tmp/err"
+check "OUTDIR = DIR fails" run_graft nonzero zoo testdata/zoo -o testdata/zoo
+check "OUTDIR = DIR is said" contains "$tmp/err" "testdata/zoo: is the models' folder itself"
 check "--jobs 0 fails" run_graft nonzero zoo testdata/zoo -o "$tmp/o3" --jobs 0
 check "--jobs 0 is named" contains "$tmp/err" "--jobs"
 check "bad --device fails" run_graft nonzero zoo testdata/zoo -o "$tmp/o3" --device tpu

@@ -437,6 +437,11 @@ ZooRun run_zoo(const DriverOptions& o) {
   if (ec || !fs::is_directory(o.out_dir)) {
     throw Error(o.out_dir + ": cannot create the output folder" + (ec ? ": " + ec.message() : ""));
   }
+  struct stat in_st, out_st;
+  if (::stat(o.dir.c_str(), &in_st) == 0 && ::stat(o.out_dir.c_str(), &out_st) == 0 && in_st.st_dev == out_st.st_dev &&
+      in_st.st_ino == out_st.st_ino) {
+    throw Error(o.out_dir + ": is the models' folder itself; give another folder (inside it is fine)");
+  }
   {
     const std::string probe = o.out_dir + "/.graft-zoo-write-test";
     const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
