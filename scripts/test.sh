@@ -11,7 +11,7 @@ trap 'rm -f "$log"' EXIT
 status=0
 bazel test --test_summary=short //... 2>&1 | tee -a "$log" || status=1
 # The GPU engine's tests only skip where there is no GPU (as in CI): not rebuilt under ASan.
-bazel test --test_summary=short --config=asan -- //surgeon:all //importer:all //ops:all //kernels/cpu:all //engine:all \
+bazel test --test_summary=short --config=asan --build_tests_only -- //surgeon:all //importer:all //ops:all //kernels/cpu:all //engine:all \
   -//engine:cuda_engine_gpu_test //folding:all //plugins:plugin_test //plugins:builtin_test //plugins:loader_test 2>&1 |
   tee -a "$log" || status=1
 
