@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "kernels/cpu/host_tensor.h"
+#include "kernels/cuda/cublaslt_util.h"
 #include "kernels/cuda/epilogue.h"
 #include "kernels/cuda/layer.h"
 #include "kernels/cuda/layer_helpers.h"
@@ -37,24 +38,6 @@ namespace {
 constexpr size_t kMaxWorkspace = size_t(32) << 20;
 constexpr int kHeuristics = 8;
 constexpr int64_t kAlign = 256;
-
-void check_cublas(cublasStatus_t s, const std::string& what) {
-  if (s != CUBLAS_STATUS_SUCCESS) throw Error(what + ": " + cublasLtGetStatusString(s));
-}
-
-template <typename P, cublasStatus_t (*Destroy)(P)>
-struct LtDestroy {
-  void operator()(P p) const { Destroy(p); }
-};
-using MatmulDesc = std::unique_ptr<cublasLtMatmulDescOpaque_t, LtDestroy<cublasLtMatmulDesc_t, cublasLtMatmulDescDestroy>>;
-using Layout = std::unique_ptr<cublasLtMatrixLayoutOpaque_t, LtDestroy<cublasLtMatrixLayout_t, cublasLtMatrixLayoutDestroy>>;
-using Preference =
-    std::unique_ptr<cublasLtMatmulPreferenceOpaque_t, LtDestroy<cublasLtMatmulPreference_t, cublasLtMatmulPreferenceDestroy>>;
-
-template <typename D, typename A, typename V>
-void set_attr(cublasStatus_t (*set)(D, A, const void*, size_t), D d, A attr, const V& v, const std::string& what) {
-  check_cublas(set(d, attr, &v, sizeof v), what);
-}
 
 using cpu::Dims;
 using cpu::dims_str;
@@ -270,8 +253,8 @@ class LtProductLayer : public Layer {
   BatchPlan batches_;
   CMode c_mode_ = CMode::kNone;
   MatrixBroadcast c_broadcast_;
-  MatmulDesc desc_;
-  Layout lt_a_, lt_b_, lt_d_;
+  LtMatmulDesc desc_;
+  LtLayout lt_a_, lt_b_, lt_d_;
   std::vector<cublasLtMatmulHeuristicResult_t> algos_;
   size_t chosen_ = 0;
   std::string tactic_;
@@ -349,15 +332,15 @@ void LtProductLayer::set_c_mode(const PrepareContext& ctx) {
   c_broadcast_ = MatrixBroadcast{type_, nullptr, rows == 1 ? 0 : cols, cols == 1 ? 0 : 1, nullptr, m_, n_, 1.0f};
 }
 
-Layout make_layout(cudaDataType t, uint64_t rows, uint64_t cols, int64_t ld, int64_t count, int64_t stride,
+LtLayout make_layout(cudaDataType t, uint64_t rows, uint64_t cols, int64_t ld, int64_t count, int64_t stride,
                    const std::string& what) {
   cublasLtMatrixLayout_t l = nullptr;
   check_cublas(cublasLtMatrixLayoutCreate(&l, t, rows, cols, ld), what);
-  Layout out(l);
+  LtLayout out(l);
   if (count > 1) {
     const int32_t n = static_cast<int32_t>(count);
-    set_attr(cublasLtMatrixLayoutSetAttribute, l, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, n, what);
-    set_attr(cublasLtMatrixLayoutSetAttribute, l, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, stride, what);
+    set_lt_attr(cublasLtMatrixLayoutSetAttribute, l, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, n, what);
+    set_lt_attr(cublasLtMatrixLayoutSetAttribute, l, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, stride, what);
   }
   return out;
 }
@@ -372,15 +355,15 @@ cublasLtEpilogue_t lt_epilogue(bool bias, std::optional<ActivationParams> act) {
 cudaDataType lt_type(NumType t) { return t == NumType::kHalf ? CUDA_R_16F : CUDA_R_32F; }
 
 // A product of `type` operands accumulated in float (TF32 tensor cores for float at kTF32).
-MatmulDesc lt_desc(NumType type, Precision precision, cublasOperation_t op_a, cublasOperation_t op_b,
+LtMatmulDesc lt_desc(NumType type, Precision precision, cublasOperation_t op_a, cublasOperation_t op_b,
                    const std::string& what) {
   const cublasComputeType_t compute =
       type == NumType::kFloat && precision == Precision::kTF32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
   cublasLtMatmulDesc_t d = nullptr;
   check_cublas(cublasLtMatmulDescCreate(&d, compute, CUDA_R_32F), what);
-  MatmulDesc desc(d);
-  set_attr(cublasLtMatmulDescSetAttribute, d, CUBLASLT_MATMUL_DESC_TRANSA, op_a, what);
-  set_attr(cublasLtMatmulDescSetAttribute, d, CUBLASLT_MATMUL_DESC_TRANSB, op_b, what);
+  LtMatmulDesc desc(d);
+  set_lt_attr(cublasLtMatmulDescSetAttribute, d, CUBLASLT_MATMUL_DESC_TRANSA, op_a, what);
+  set_lt_attr(cublasLtMatmulDescSetAttribute, d, CUBLASLT_MATMUL_DESC_TRANSB, op_b, what);
   return desc;
 }
 
@@ -392,8 +375,8 @@ void LtProductLayer::set_descriptors() {
   desc_ = lt_desc(type_, precision(), op_a, op_b, what);
   cublasLtMatmulDesc_t d = desc_.get();
   const cublasLtEpilogue_t ep = lt_epilogue(has_bias(), lt_activation() ? fusion_.act : std::nullopt);
-  set_attr(cublasLtMatmulDescSetAttribute, d, CUBLASLT_MATMUL_DESC_EPILOGUE, ep, what);
-  if (has_bias()) set_attr(cublasLtMatmulDescSetAttribute, d, CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias_dev_, what);
+  set_lt_attr(cublasLtMatmulDescSetAttribute, d, CUBLASLT_MATMUL_DESC_EPILOGUE, ep, what);
+  if (has_bias()) set_lt_attr(cublasLtMatmulDescSetAttribute, d, CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias_dev_, what);
   const BatchPlan& p = batches_;
   lt_a_ = attrs_.trans_b ? make_layout(t, k_, n_, k_, p.count, p.stride_b, what)
                          : make_layout(t, n_, k_, n_, p.count, p.stride_b, what);
@@ -423,13 +406,13 @@ std::vector<cublasLtMatmulHeuristicResult_t> lt_algorithms(cublasLtHandle_t h, c
   const std::string what = who + ": cublasLt heuristics";
   cublasLtMatmulPreference_t pref = nullptr;
   check_cublas(cublasLtMatmulPreferenceCreate(&pref), what);
-  Preference owner(pref);
+  LtPreference owner(pref);
   const uint64_t max_ws = kMaxWorkspace;
-  set_attr(cublasLtMatmulPreferenceSetAttribute, pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, max_ws, what);
-  set_attr(cublasLtMatmulPreferenceSetAttribute, pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, align.a, what);
-  set_attr(cublasLtMatmulPreferenceSetAttribute, pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, align.b, what);
-  set_attr(cublasLtMatmulPreferenceSetAttribute, pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, align.d, what);
-  set_attr(cublasLtMatmulPreferenceSetAttribute, pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, align.d, what);
+  set_lt_attr(cublasLtMatmulPreferenceSetAttribute, pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, max_ws, what);
+  set_lt_attr(cublasLtMatmulPreferenceSetAttribute, pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, align.a, what);
+  set_lt_attr(cublasLtMatmulPreferenceSetAttribute, pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, align.b, what);
+  set_lt_attr(cublasLtMatmulPreferenceSetAttribute, pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, align.d, what);
+  set_lt_attr(cublasLtMatmulPreferenceSetAttribute, pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, align.d, what);
   std::vector<cublasLtMatmulHeuristicResult_t> algos(kHeuristics);
   int n = 0;
   check_cublas(cublasLtMatmulAlgoGetHeuristic(h, desc, a, b, d, d, pref, kHeuristics, algos.data(), &n), what);
@@ -894,8 +877,8 @@ class EinsumLayer : public NodeLayer {
   int a_input_ = 0;  // the node input that plays A (1 when the operands are swapped)
   ProductOperand a_, b_, y_;
   int64_t batch_ = 1, m_ = 0, n_ = 0, k_ = 0;
-  MatmulDesc desc_;
-  Layout lt_a_, lt_b_, lt_d_;
+  LtMatmulDesc desc_;
+  LtLayout lt_a_, lt_b_, lt_d_;
   std::vector<cublasLtMatmulHeuristicResult_t> algos_;
   size_t workspace_ = 0;
 };
