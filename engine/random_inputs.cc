@@ -1,5 +1,7 @@
 #include "engine/random_inputs.h"
 
+#include <set>
+
 #include <Eigen/Core>
 
 #include "surgeon/error.h"
@@ -173,6 +175,27 @@ std::vector<std::pair<std::string, cpu::HostTensor>> random_inputs(const std::ve
     }
   }
   return out;
+}
+
+std::string inputs_with_default_dims(const std::vector<TensorPtr>& inputs, const ShapeOverrides& overrides) {
+  std::set<std::string> bound;  // symbols that a given shape sets
+  for (const TensorPtr& t : inputs) {
+    if (!overrides.count(t->name) || !t->type.shape.has_rank()) continue;
+    for (const Dim& d : t->type.shape.dims()) {
+      if (d.is_symbolic()) bound.insert(d.param);
+    }
+  }
+  std::string names;
+  for (const TensorPtr& t : inputs) {
+    if (overrides.count(t->name) || !t->type.shape.has_rank()) continue;
+    for (const Dim& d : t->type.shape.dims()) {
+      if (!d.is_fixed() && !(d.is_symbolic() && bound.count(d.param))) {
+        names += (names.empty() ? "" : ", ") + t->name;
+        break;
+      }
+    }
+  }
+  return names;
 }
 
 }  // namespace graft::engine

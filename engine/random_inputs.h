@@ -43,4 +43,8 @@ cpu::HostTensor random_tensor(DataType dtype, const cpu::Dims& dims, uint64_t se
 std::vector<std::pair<std::string, cpu::HostTensor>> random_inputs(const std::vector<TensorPtr>& inputs, uint64_t seed,
                                                                    const ShapeOverrides& overrides = {});
 
+// "x, mask": the inputs whose random values took 1 for a symbolic or unknown dim, because
+// `overrides` neither gives their shape nor binds that dim's symbol through another input.
+std::string inputs_with_default_dims(const std::vector<TensorPtr>& inputs, const ShapeOverrides& overrides);
+
 }  // namespace graft::engine

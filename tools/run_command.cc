@@ -184,25 +184,7 @@ std::vector<InputInfo> make_inputs(const Model& model, const RunFlags& flags) {
 // Inputs whose random values got a default (1) for a symbolic or unknown dim, "x, mask".
 std::string guessed_dims(const std::vector<TensorPtr>& required, const RunFlags& flags) {
   if (!flags.inputs.empty()) return "";
-  const engine::ShapeOverrides shapes = engine::parse_input_shapes(flags.input_shapes);
-  std::set<std::string> bound;  // symbols that a given shape sets
-  for (const TensorPtr& t : required) {
-    if (!shapes.count(t->name) || !t->type.shape.has_rank()) continue;
-    for (const Dim& d : t->type.shape.dims()) {
-      if (d.is_symbolic()) bound.insert(d.param);
-    }
-  }
-  std::string names;
-  for (const TensorPtr& t : required) {
-    if (shapes.count(t->name) || !t->type.shape.has_rank()) continue;
-    for (const Dim& d : t->type.shape.dims()) {
-      if (!d.is_fixed() && !(d.is_symbolic() && bound.count(d.param))) {
-        names += (names.empty() ? "" : ", ") + t->name;
-        break;
-      }
-    }
-  }
-  return names;
+  return engine::inputs_with_default_dims(required, engine::parse_input_shapes(flags.input_shapes));
 }
 
 struct SavedOutput {

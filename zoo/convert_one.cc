@@ -115,29 +115,6 @@ cpu::Value read_test_value(const std::string& path, const ValueType& type) {
   return v;
 }
 
-// Inputs whose random values got 1 for a symbolic or unknown dim: not given a shape, and
-// not bound by a given shape's symbol.
-std::string guessed_dims_of(const std::vector<TensorPtr>& required, const engine::ShapeOverrides& shapes) {
-  std::set<std::string> bound;
-  for (const TensorPtr& t : required) {
-    if (!shapes.count(t->name) || !t->type.shape.has_rank()) continue;
-    for (const Dim& d : t->type.shape.dims()) {
-      if (d.is_symbolic()) bound.insert(d.param);
-    }
-  }
-  std::string names;
-  for (const TensorPtr& t : required) {
-    if (shapes.count(t->name) || !t->type.shape.has_rank()) continue;
-    for (const Dim& d : t->type.shape.dims()) {
-      if (!d.is_fixed() && !(d.is_symbolic() && bound.count(d.param))) {
-        names += (names.empty() ? "" : ", ") + t->name;
-        break;
-      }
-    }
-  }
-  return names;
-}
-
 bool has_external_data(const Graph& g) {
   for (const TensorPtr& t : g.initializers) {
     if (t->data && t->data->storage == Storage::kExternal) return true;
@@ -225,7 +202,7 @@ struct Pipeline {
       }
       required.push_back(t);
     }
-    r.guessed_dims = guessed_dims_of(required, shapes);
+    r.guessed_dims = engine::inputs_with_default_dims(required, shapes);
     for (auto& [name, t] : engine::random_inputs(required, 0, shapes)) {
       feed.push_back({name, cpu::Value::of(std::move(t))});
     }
